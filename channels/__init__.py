@@ -1,0 +1,1 @@
+"""FastAPI gateway: every channel (web chat now; Zalo, Telegram later) enters here."""

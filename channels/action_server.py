@@ -1,0 +1,52 @@
+"""rasa-sdk action server mounted inside the gateway, so the knowledge base is loaded once."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
+
+import actions
+from channels.services import Services, get_services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+ACTION_FAILED_TEXT = ("Xin lỗi anh/chị, em gặp sự cố khi tra cứu. Anh/chị vui lòng thử lại sau ít phút "
+                      "hoặc gọi tổng đài Cổng Dịch vụ công quốc gia 1800 1096 để được hỗ trợ ạ.")
+
+
+def build_action_executor() -> ActionExecutor:
+    executor = ActionExecutor()
+    executor.register_package(actions)
+    return executor
+
+
+@router.post("/webhook", include_in_schema=False)
+async def run_action(request: Request, services: Services = Depends(get_services)) -> JSONResponse:
+    try:
+        action_call: Any = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "Invalid body request"}, status_code=400)
+    if not isinstance(action_call, dict):
+        return JSONResponse({"error": "Invalid body request"}, status_code=400)
+    try:
+        result = await services.actions.run(action_call)
+    except ActionExecutionRejection as exc:
+        return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=400)
+    except ActionNotFoundException as exc:
+        return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
+    except ActionMissingDomainException as exc:
+        return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=449)
+    except Exception:  # a bug in an action must not leave the citizen without an answer
+        log.exception("Action %s failed", action_call.get("next_action"))
+        return JSONResponse({"events": [], "responses": [{"text": ACTION_FAILED_TEXT}]})
+    return JSONResponse(result.model_dump() if result else None)
+
+
+@router.get("/actions", include_in_schema=False)
+async def list_actions(services: Services = Depends(get_services)) -> list[dict[str, str]]:
+    return [a.model_dump() for a in services.actions.list_actions()]

@@ -1,0 +1,1 @@
+"""Web chat: JSON API and the embeddable widget."""

@@ -1,0 +1,1 @@
+"""Developer entry points (run the stack, helpers for make targets)."""

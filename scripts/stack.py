@@ -1,0 +1,164 @@
+"""Start and stop the two processes: the Rasa server and the FastAPI gateway.
+
+`make run` uses this module as a program; the integration tests use `Stack` on free ports.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from settings import ROOT, SETTINGS
+
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+RASA_MODEL = SETTINGS.cache_dir / "rasa-models" / "assistant.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class StackConfig:
+    app_port: int = SETTINGS.app_port
+    rasa_port: int = 5005
+    data_dir: Path = SETTINGS.data_dir
+    log_dir: Path | None = None          # None: gateway logs to the console, Rasa to data_dir/logs
+
+    @property
+    def app_url(self) -> str:
+        return f"http://127.0.0.1:{self.app_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+
+def write_endpoints(config: StackConfig) -> Path:
+    """Rasa endpoints for this run: actions served by the gateway, SQLite tracker store."""
+    path = config.data_dir / "rasa-endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "action_endpoint:\n"
+        f"  url: {config.app_url}/webhook\n"
+        "tracker_store:\n"
+        "  type: SQL\n"
+        "  dialect: sqlite\n"
+        f"  db: {config.data_dir / 'rasa_tracker.db'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.log_paths: dict[str, Path] = {}
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str], to_console: bool) -> None:
+        stdout = None
+        if not to_console:
+            log_dir = self.config.log_dir or self.config.data_dir / "logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self.log_paths[name] = log_dir / f"{name}.log"
+            stdout = open(self.log_paths[name], "ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=stdout,
+            stderr=subprocess.STDOUT if stdout else None, start_new_session=True,
+        )
+
+    def start(self) -> None:
+        cfg = self.config
+        if not RASA_MODEL.exists():
+            raise SystemExit(f"No trained Rasa model at {RASA_MODEL}; run `make run` (it trains one).")
+        common = {"RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self._spawn("gateway", [str(APP_PYTHON), "-m", "uvicorn", "channels.app:app", "--host", "127.0.0.1",
+                                "--port", str(cfg.app_port)],
+                    {**common, "TTHC_RASA_URL": cfg.rasa_url, "TTHC_DATA_DIR": str(cfg.data_dir),
+                     "TTHC_APP_PORT": str(cfg.app_port)},
+                    to_console=cfg.log_dir is None)
+        self._spawn("rasa", [str(RASA_BIN), "run", "--model", str(RASA_MODEL),
+                             "--endpoints", str(write_endpoints(cfg)), "--credentials", "bot/credentials.yml",
+                             "--interface", "127.0.0.1", "--port", str(cfg.rasa_port), "--enable-api"],
+                    common, to_console=False)
+
+    def wait_healthy(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {proc.returncode}; see {self.log_paths.get(name, 'console')}")
+            try:
+                with urllib.request.urlopen(self.config.app_url + "/health", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except urllib.error.HTTPError as exc:
+                last = exc.read().decode("utf-8", "replace")
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(1)
+        raise TimeoutError(f"stack not healthy after {timeout:.0f}s: {last}")
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def __enter__(self) -> "Stack":
+        self.start()
+        try:
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the assistant: Rasa + gateway")
+    parser.add_argument("--port", type=int, default=SETTINGS.app_port)
+    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("TTHC_RASA_PORT", "5005")))
+    args = parser.parse_args()
+    stack = Stack(StackConfig(app_port=args.port, rasa_port=args.rasa_port))
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        stack.start()
+        print(f"Starting Rasa (log: {stack.log_paths['rasa']}) and the gateway…", flush=True)
+        stack.wait_healthy()
+        print(f"\n  Web chat ready: {stack.config.app_url}/\n  API docs: {stack.config.app_url}/docs\n"
+              "  Press Ctrl-C to stop.\n", flush=True)
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+        print(f"{', '.join(dead)} stopped unexpectedly; shutting down.", file=sys.stderr)
+        raise SystemExit(1)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
