@@ -24,6 +24,7 @@ class Channel:
     time_text: str | None = None       # human-readable time as parsed
     fee: str | None = None             # fee text ("Miễn phí", "Lệ phí : 8.000 Đồng ...")
     description: str | None = None
+    fee_note: str | None = None        # detail the portal shows in brackets after the fee ("(50.000 đồng/lần)")
 
 
 @dataclass

