@@ -42,11 +42,12 @@ class ActionAnswerProcedure(Action):
             kb.respond, text, context_code=tracker.get_slot("procedure_code"),
             chosen_code=chosen, aspect=aspect,
         )
-        dispatcher.utter_message(
-            text=reply.text,
-            buttons=[{"title": c.title, "payload": choice_payload(c.code, reply.aspect)} for c in reply.choices],
-            json_message={"procedure_codes": reply.procedure_codes},
-        )
+        # Sent whole as a custom payload: Rasa's REST channel would split plain text at blank lines.
+        dispatcher.utter_message(json_message={
+            "text": reply.text,
+            "buttons": [{"title": c.title, "payload": choice_payload(c.code, reply.aspect)} for c in reply.choices],
+            "procedure_codes": reply.procedure_codes,
+        })
         events = [SlotSet("aspect", reply.aspect.value)]
         if reply.kind == "answer" and reply.procedure_codes:
             events.append(SlotSet("procedure_code", reply.procedure_codes[0]))

@@ -15,25 +15,24 @@ class DialogueUnavailable(RuntimeError):
     """Rasa did not answer in time or answered with an error."""
 
 
+def _buttons(raw: Any) -> list[Button]:
+    return [Button(title=str(b.get("title", "")), payload=str(b.get("payload", ""))) for b in raw or []]
+
+
 def merge_rasa_messages(raw: list[dict[str, Any]]) -> list[OutboundMessage]:
     """Turn Rasa REST output into reply bubbles.
 
-    Rasa emits a custom payload (`{"custom": {"procedure_codes": [...]}}`) as a separate
-    message right after the text it belongs to; fold it into that text bubble.
+    Actions send a whole reply as a custom payload `{"text", "buttons", "procedure_codes"}` (Rasa's REST
+    channel would split plain text at blank lines); domain responses arrive as plain text/buttons.
     """
     merged: list[OutboundMessage] = []
     for item in raw:
-        custom = item.get("custom")
-        if isinstance(custom, dict) and "text" not in item:
-            codes = [str(c) for c in custom.get("procedure_codes", [])]
-            if merged:
-                merged[-1].procedure_codes.extend(c for c in codes if c not in merged[-1].procedure_codes)
-            continue
-        text = item.get("text") or ""
-        buttons = [Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-                   for b in item.get("buttons") or []]
+        content = item.get("custom") if isinstance(item.get("custom"), dict) else item
+        text = str(content.get("text") or "")
+        buttons = _buttons(content.get("buttons"))
+        codes = [str(c) for c in content.get("procedure_codes", [])]
         if text or buttons:
-            merged.append(OutboundMessage(text=text, buttons=buttons))
+            merged.append(OutboundMessage(text=text, buttons=buttons, procedure_codes=codes))
     return merged
 
 
