@@ -256,6 +256,8 @@ class VietnameseTokenizer(Tokenizer):
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
         self._segmenter = VietnameseSegmenter()
+        # Load underthesea's CRF model now rather than on the first user message.
+        self._segmenter.spans("xin chào")
 
     @classmethod
     def create(

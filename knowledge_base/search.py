@@ -1,0 +1,565 @@
+"""Hybrid procedure search: query understanding, lexical BM25 (folded + accented), dense e5, fusion.
+
+Query pipeline (`SearchEngine.analyze`):
+  tokenize + chat normalisation ("ko" -> "không") -> diacritic restoration when typed without
+  accents -> aspect detection -> aspect/filler stripping -> alias expansion (official wording
+  appended). Retrieval (`SearchEngine.search`): BM25 over folded syllables+bigrams (robust to
+  missing accents) plus BM25 over accented forms (precise), optionally fused with dense cosine
+  similarity; then close variants are resolved (`variants.py`) and the top hit is checked
+  against a calibrated no-match threshold.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+from knowledge_base.aliases import AliasLexicon, default_lexicon, tokenize
+from knowledge_base.aspects import (
+    ASPECT_WORD, CONTENT, FILLER, PROTECTED, _ASPECT_PHRASES, _FILLER, _filler_matcher, detect_aspect_tokens,
+    token_status,
+)
+from knowledge_base.dense import DenseIndex, EncoderLike, passage_text
+from knowledge_base.diacritics import EVERYDAY_PHRASES, Restorer, needs_restoration
+from knowledge_base.lexical import BM25Index, WeightedField, ngram_terms
+from knowledge_base.models import Procedure
+from knowledge_base.aliases import fold
+from knowledge_base.text import syllables
+from knowledge_base.types import Aspect, SearchHit, SearchResult
+from knowledge_base.variants import QueryCues, VariantIndex, name_operations, query_operations
+
+log = logging.getLogger(__name__)
+
+_FOREIGN_NAME = re.compile(r"\bnuoc ngoai\b")
+_CITIZEN = re.compile(r"Công dân Việt Nam|Hộ gia đình|Cá nhân", re.IGNORECASE)
+_BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"
+                           r"trung tâm|văn phòng|nhà thầu|startup|hãng|xưởng|nhà máy|dự án|quỹ)\b")
+
+RESTORER_VERSION = "1"
+
+# Grammatical words: they rarely decide the procedure; kept with a small weight.
+FUNCTION_WORDS = frozenset("""cho của với và ở tại các những được có không từ đến về trong theo đã bị khi
+thì là để một hay hoặc này đó nào ra vào lên""".split())
+# "cho con", "cho vợ": who the procedure is for, almost never part of a procedure name.
+BENEFICIARIES = frozenset("""con vợ chồng bố mẹ cha ông bà anh chị em cháu bé mình tôi nhà""".split())
+
+
+@dataclass
+class SearchConfig:
+    # lexical document fields
+    name_weight: float = 3.0
+    field_weight: float = 0.7
+    text_weight: float = 0.25
+    max_doc_names: int = 8
+    # lexical query
+    accented_weight: float = 0.6           # accented BM25 when the citizen typed diacritics
+    restored_accented_weight: float = 0.3  # ... when the diacritics were restored by the model
+    alias_source_weight: float = 0.5       # the citizen's own words that an alias explained
+    function_word_weight: float = 0.3      # "cho", "của", "với"... keep a little weight
+    beneficiary_weight: float = 0.15       # "cho con", "cho vợ": who it is for, rarely in a name
+    expansion_weight: float = 1.0
+    # fusion
+    fusion: str = "weighted"               # "weighted" | "rrf" | "lexical"
+    dense_weight: float = 0.3
+    dense_query: str = "restored"          # "understood" (stripped + expansions) | "restored" (whole question) | "both"
+    dense_max_words: int = 16             # encoding time grows with length
+    dense_drop_filler: bool = True
+    # skip the dense model when the lexical winner is decisive (saves ~30-50 ms on ~40% of queries)
+    skip_dense_margin: float = 0.10        # relative lead over the second hit (>= 1 never skips)
+    skip_dense_coverage: float = 0.30
+    skip_dense_name_coverage: float = 0.30
+    name_cov_weight: float = 0.35          # share of the score that depends on how much of the name the query covers
+    rrf_k: float = 60.0
+    candidates: int = 100
+    # priors and variants
+    level_prior: float = 0.03              # per level step away from cấp xã (citizen-facing first)
+    foreign_penalty: float = 0.08          # names about foreigners when the query never says so
+    non_citizen_penalty: float = 0.06      # procedures citizens cannot apply for, unless the query is about a business
+    field_weight_query: float = 0.2        # share of the score given by how well the query fits the procedure's field
+    popularity_weight: float = 0.04        # procedures offered in several variants (levels, foreign...) are common ones
+    operation_penalty: float = 0.15        # name starts with an operation (cấp lại, xóa, thu hồi...) the query never hints at
+    variant_closeness: float = 0.9
+    # no-match, calibrated on the dev set vs out-of-scope lines (see eval/evaluate.py):
+    # with dense on, the e5 cosine of the top hit separates them best; lexical-only falls back
+    # to how much of the query the hit explains and how much of the hit's name the query explains.
+    min_dense: float = 0.86
+    min_dense_weak: float = 0.85           # ... enough when the lexical evidence below also holds
+    min_coverage: float = 0.30
+    min_name_coverage: float = 0.30
+    lexical_min_coverage: float = 0.30
+    lexical_min_name_coverage: float = 0.20
+
+@dataclass
+class Analysis:
+    """The query as understood."""
+    text: str
+    tokens: list[str]                      # chat-normalised syllables as typed
+    restored: list[str]                    # same length; diacritics restored when needed
+    typed_accented: bool                   # the citizen typed with diacritics
+    aspect: Aspect
+    status: list[int]                      # per token: CONTENT / ASPECT_WORD / FILLER / PROTECTED
+    alias_mask: list[bool]                 # per token: inside an everyday term an alias explained
+    expansions: list[str] = field(default_factory=list)
+
+    @property
+    def content(self) -> list[str]:
+        return [t for t, s in zip(self.restored, self.status) if s in (CONTENT, PROTECTED)]
+
+    @property
+    def understood(self) -> str:
+        return " ".join(self.content + self.expansions)
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self.content or self.expansions)
+
+
+@dataclass
+class Scored:
+    """Internal ranking detail (for evaluation and debugging)."""
+    code: str
+    score: float
+    lexical: float
+    dense: float | None
+    coverage: float                         # idf share of the query found in the procedure
+    name_coverage: float = 0.0              # idf share of the procedure name found in the query
+
+
+def _column_sums(matrix: sparse.csc_matrix, cols: np.ndarray, col_weights: np.ndarray | None,
+                 n_rows: int) -> np.ndarray:
+    """sum_j w_j * matrix[:, cols[j]] as a dense vector, without scipy's fancy-indexing overhead."""
+    starts, ends = matrix.indptr[cols], matrix.indptr[cols + 1]
+    lengths = ends - starts
+    if lengths.sum() == 0:
+        return np.zeros(n_rows, dtype=np.float32)
+    take = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+    values = matrix.data[take]
+    if col_weights is not None:
+        values = values * np.repeat(col_weights, lengths)
+    return np.bincount(matrix.indices[take], weights=values, minlength=n_rows).astype(np.float32)
+
+
+def _catalogue_hash(procedures: Sequence[Procedure]) -> str:
+    h = hashlib.sha1()
+    for p in procedures:
+        h.update(f"{p.code}\t{p.name}\t{p.field}\t{','.join(p.levels)}\n".encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def _doc_text(proc: Procedure, max_docs: int) -> str:
+    parts = [d.name for d in proc.documents[:max_docs]]
+    if proc.result:
+        parts.append(proc.result)
+    return " ".join(parts)
+
+
+def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon) -> Iterable[str]:
+    """Training text for diacritic restoration: catalogue text + everyday phrasing + lexicon."""
+    for p in procedures:
+        for _ in range(3):
+            yield p.name
+        yield p.field
+        for d in p.documents[:15]:
+            yield d.name[:400]
+        for text in (p.result, p.applicants, p.conditions):
+            if text:
+                yield text[:2000]
+        for step in p.steps[:12]:
+            yield step[:600]
+    for _ in range(20):
+        yield EVERYDAY_PHRASES
+    phrases = [p for ps in _ASPECT_PHRASES.values() for p in ps] + list(_FILLER)
+    for _ in range(5):
+        yield from phrases
+        for e in lexicon.entries:
+            yield " ".join(e.term)
+            yield e.replacement
+
+
+class SearchEngine:
+    def __init__(self, procedures: Sequence[Procedure], restorer: Restorer, lexicon: AliasLexicon,
+                 dense: DenseIndex | None = None, encoder: EncoderLike | None = None,
+                 config: SearchConfig | None = None):
+        self.config = config or SearchConfig()
+        self.procedures = list(procedures)
+        self.codes = [p.code for p in self.procedures]
+        self.position = {c: i for i, c in enumerate(self.codes)}
+        self.restorer = restorer
+        self.lexicon = lexicon
+        self.dense = dense if encoder is not None else None
+        self.encoder = encoder if dense is not None else None
+        self.variants = VariantIndex(self.procedures)
+        started = time.perf_counter()
+        self.folded, self.accented = self._build_lexical()
+        self.lexical_build_seconds = time.perf_counter() - started
+        self._field_keys = np.array([fold(p.field) for p in self.procedures], dtype=object)
+        self._level_keys = [{fold(lv) for lv in p.levels} for p in self.procedures]
+        self._name_bigrams = self._frequent_name_bigrams()
+        self._name_cov_csc = self._build_name_coverage().tocsc()
+        self._build_field_index()
+        levels = np.array([min(self.variants.info[c].level, 2) for c in self.codes], dtype=np.float32)
+        foreign = np.array([bool(_FOREIGN_NAME.search(fold(p.name))) for p in self.procedures])
+        self._level_prior = 1.0 - self.config.level_prior * levels
+        self._foreign = foreign
+        self._operations = [name_operations(p.name) for p in self.procedures]
+        sizes = np.array([len(self.variants.siblings(c)) for c in self.codes], dtype=np.float32)
+        self._popularity = np.minimum(sizes - 1.0, 2.0) / 2.0
+        self._non_citizen = np.array([not _CITIZEN.search(p.applicants or "Công dân Việt Nam") for p in self.procedures])
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, procedures: Sequence[Procedure], cache_dir: Path | None = None,
+              encoder: EncoderLike | None = None, model_dir: Path | str | None = None,
+              config: SearchConfig | None = None, show_progress: bool = False) -> "SearchEngine":
+        lexicon = default_lexicon()
+        restorer = cls.load_restorer(procedures, lexicon, cache_dir)
+        dense = None
+        if encoder is not None:
+            passages = [passage_text(p) for p in procedures]
+            dense, _ = DenseIndex.build_or_load(passages, encoder, cache_dir or Path("."), model_dir or "model",
+                                                show_progress=show_progress)
+        return cls(procedures, restorer, lexicon, dense, encoder, config)
+
+    @staticmethod
+    def load_restorer(procedures: Sequence[Procedure], lexicon: AliasLexicon, cache_dir: Path | None) -> Restorer:
+        h = hashlib.sha1(_catalogue_hash(procedures).encode())
+        h.update(RESTORER_VERSION.encode())
+        h.update(EVERYDAY_PHRASES.encode())
+        for e in lexicon.entries:
+            h.update(f"{e.kind}{e.term}{e.replacement}".encode())
+        path = (cache_dir / f"restorer-{h.hexdigest()[:16]}.pkl") if cache_dir else None
+        if path is not None and path.is_file():
+            try:
+                return Restorer.load(path)
+            except Exception:  # corrupt cache: rebuild
+                log.warning("restorer cache %s unreadable; rebuilding", path)
+        restorer = Restorer.train(restorer_corpus(procedures, lexicon))
+        if path is not None:
+            restorer.save(path)
+            for stale in path.parent.glob("restorer-*.pkl"):   # models of older catalogues/lexicons
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        return restorer
+
+    def _index_tokens(self, text: str) -> list[str]:
+        """Catalogue text tokens with official abbreviations spelled out the way queries are
+        ("TNHH" -> "trách nhiệm hữu hạn", "BHXH" -> "bảo hiểm xã hội")."""
+        out: list[str] = []
+        for tok in syllables(text):
+            out.extend(self._abbreviations.get(tok, (tok,)))
+        return out
+
+    def _name_tokens(self, name: str) -> list[str]:
+        toks = self._index_tokens(name)
+        return toks[2:] if toks[:2] == ["thủ", "tục"] else toks   # "Thủ tục đăng ký khai sinh"
+
+    def _build_name_coverage(self) -> sparse.csr_matrix:
+        """(docs x folded vocab) idf share of each distinct name syllable: row @ query indicator =
+        how much of the procedure's name the query accounts for."""
+        rows, cols, vals = [], [], []
+        for d, p in enumerate(self.procedures):
+            ids = {self.folded.vocab[t] for t in (fold(x) for x in self._name_tokens(p.name)) if t in self.folded.vocab}
+            ids = sorted(ids)
+            if not ids:
+                continue
+            w = self.folded.idf[ids]
+            w = w / w.sum()
+            rows.extend([d] * len(ids))
+            cols.extend(ids)
+            vals.extend(w.tolist())
+        return sparse.csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)),
+                                 shape=(len(self.procedures), len(self.folded.vocab)))
+
+    def name_coverage(self, q_fold: dict[str, float], docs: np.ndarray) -> np.ndarray:
+        ids = [self.folded.vocab[t] for t, w in q_fold.items() if w > 0 and "_" not in t and t in self.folded.vocab]
+        if not ids or len(docs) == 0:
+            return np.zeros(len(docs), dtype=np.float32)
+        per_doc = _column_sums(self._name_cov_csc, np.asarray(ids, dtype=np.int64), None, len(self.procedures))
+        return per_doc[docs]
+
+    def _build_field_index(self) -> None:
+        """BM25 over fields (each field = all its procedure names): which domain is the question in?"""
+        names: dict[str, list[str]] = {}
+        for p in self.procedures:
+            key = fold(p.field)
+            names.setdefault(key, [fold(t) for t in self._index_tokens(p.field)])
+            names[key].extend(fold(t) for t in self._name_tokens(p.name))
+        keys = list(names)
+        self._field_of_doc = np.array([keys.index(fold(p.field)) for p in self.procedures], dtype=np.int64)
+        self.field_index = BM25Index.build([[WeightedField(names[k], 1.0)] for k in keys], k1=1.2, b=0.3)
+
+    def _build_lexical(self) -> tuple[BM25Index, BM25Index]:
+        cfg = self.config
+        self._abbreviations = {
+            e.term[0]: tuple(syllables(e.replacement)) for e in self.lexicon.entries
+            if e.kind == "chat" and len(e.term) == 1 and len(e.term[0]) >= 3 and len(syllables(e.replacement)) >= 2
+        }
+        folded_docs, accented_docs = [], []
+        for p in self.procedures:
+            name, fld = self._name_tokens(p.name), self._index_tokens(p.field)
+            text = self._index_tokens(_doc_text(p, cfg.max_doc_names))
+            accented_docs.append([WeightedField(name, cfg.name_weight), WeightedField(fld, cfg.field_weight),
+                                  WeightedField(text, cfg.text_weight)])
+            folded_docs.append([WeightedField([fold(t) for t in f.tokens], f.weight) for f in accented_docs[-1]])
+        return BM25Index.build(folded_docs), BM25Index.build(accented_docs)
+
+    def _frequent_name_bigrams(self, min_df: int = 2) -> set[tuple[str, str]]:
+        df: Counter = Counter()
+        for p in self.procedures:
+            toks = [fold(t) for t in syllables(p.name)]
+            df.update(set(zip(toks, toks[1:])))
+        return {bg for bg, n in df.items() if n >= min_df}
+
+    def _keep_aspect_phrase(self, tokens: Sequence[str], start: int, end: int) -> bool:
+        """An aspect phrase glued to a neighbour the way catalogue names glue it stays content
+        ("lệ phí trước bạ", "đủ điều kiện kinh doanh", "gia hạn thời gian lưu hành")."""
+        filler = _filler_matcher()
+        left = (fold(tokens[start - 1]), fold(tokens[start])) \
+            if start > 0 and filler.match_at(tokens, start - 1, True) is None else None
+        right = (fold(tokens[end - 1]), fold(tokens[end])) \
+            if end < len(tokens) and filler.match_at(tokens, end, True) is None else None
+        return (left in self._name_bigrams) or (right in self._name_bigrams)
+
+    # ------------------------------------------------------------------ query understanding
+    def analyze(self, text: str) -> Analysis:
+        typed = tokenize(text)
+        typed_accented = not needs_restoration(typed)
+        tokens = self.lexicon.normalize_chat(typed)
+        # Syllables typed with diacritics are kept; the others get the most likely accents.
+        restored = self.restorer.restore_tokens(tokens, keep_plain=typed_accented)
+        aspect = detect_aspect_tokens(restored, exact=True)
+        status = token_status(restored, self._keep_aspect_phrase, exact=True)
+        alias_mask = [False] * len(tokens)
+        expansions: list[str] = []
+        for m in self.lexicon.find_aliases(tokens):
+            # an alias made only of aspect/filler words does not count ("độc thân" does, "ở đâu" never is one)
+            if all(status[k] in (ASPECT_WORD, FILLER) for k in range(m.start, m.end)):
+                continue
+            # a one-syllable alias typed without accents is too ambiguous on its folded form
+            # ("do" is not "đò", "mo" is not "mỏ"): it must be what the restorer read.
+            if m.end - m.start == 1 and restored[m.start] != m.entry.term[0]:
+                continue
+            for k in range(m.start, m.end):
+                alias_mask[k] = True
+                if status[k] == FILLER:      # "làm" in "làm căn cước" explained by the alias
+                    status[k] = CONTENT
+            if m.entry.replacement not in expansions:
+                expansions.append(m.entry.replacement)
+        return Analysis(text, tokens, restored, typed_accented, aspect, status, alias_mask, expansions)
+
+    def _query_terms(self, a: Analysis, accented: bool) -> dict[str, float]:
+        cfg = self.config
+        terms: dict[str, float] = {}
+
+        def add(tokens: list[str], weights: list[float]) -> None:
+            grams = ngram_terms(tokens)
+            ws = weights + [min(x, y) for x, y in zip(weights, weights[1:])]
+            for g, w in zip(grams, ws):
+                if w > terms.get(g, 0.0):
+                    terms[g] = w
+
+        content, weights = [], []
+        kept = [i for i, st in enumerate(a.status) if st in (CONTENT, PROTECTED)]
+        for j, i in enumerate(kept):
+            rtok = a.restored[i]
+            content.append(rtok if accented else fold(a.tokens[i]))
+            if a.alias_mask[i]:
+                w = cfg.alias_source_weight
+            elif rtok in FUNCTION_WORDS:
+                w = cfg.function_word_weight
+                if rtok == "cho" and j + 1 < len(kept) and a.restored[kept[j + 1]] in BENEFICIARIES:
+                    w = cfg.beneficiary_weight
+            elif rtok in BENEFICIARIES and j > 0 and a.restored[kept[j - 1]] == "cho":
+                w = cfg.beneficiary_weight
+            else:
+                w = 1.0
+            weights.append(w)
+        add(content, weights)
+        for exp in a.expansions:
+            toks = syllables(exp)
+            toks = toks if accented else [fold(t) for t in toks]
+            add(toks, [cfg.expansion_weight] * len(toks))
+        return terms
+
+    # ------------------------------------------------------------------ retrieval
+    def _mask(self, field_filter: str | None, level: str | None) -> np.ndarray | None:
+        if not field_filter and not level:
+            return None
+        mask = np.ones(len(self.procedures), dtype=bool)
+        if field_filter:
+            key = fold(field_filter).strip()
+            mask &= np.array([key == fk or key in fk for fk in self._field_keys], dtype=bool)
+        if level:
+            key = fold(level).strip()
+            key = key if key.startswith("cap ") or key == "co quan khac" else f"cap {key}"
+            mask &= np.array([key in lv for lv in self._level_keys], dtype=bool)
+        return mask
+
+    def lexical_scores(self, a: Analysis) -> tuple[np.ndarray, dict[str, float]]:
+        q_fold = self._query_terms(a, accented=False)
+        scores = self.folded.scores(q_fold)
+        wa = self.config.accented_weight if a.typed_accented else self.config.restored_accented_weight
+        if wa > 0:
+            scores = scores + wa * self.accented.scores(self._query_terms(a, accented=True))
+        return scores, q_fold
+
+    def _prior(self, a: Analysis, cand: np.ndarray, cues: QueryCues) -> np.ndarray:
+        """Multiplicative priors: citizen-facing level, popular procedures, no unasked-for foreign,
+        business-only or operation-specific ("cấp lại", "xóa"...) procedures."""
+        cfg = self.config
+        prior = self._level_prior[cand] + cfg.popularity_weight * self._popularity[cand]
+        if not cues.foreign:
+            prior = prior - cfg.foreign_penalty * self._foreign[cand]
+        if not _BUSINESS_CUE.search(a.understood):
+            prior = prior - cfg.non_citizen_penalty * self._non_citizen[cand]
+        if cfg.operation_penalty > 0:
+            q_ops = query_operations(fold(a.understood))
+            prior = prior - cfg.operation_penalty * np.array(
+                [bool(self._operations[d] - q_ops) for d in cand], dtype=np.float32)
+        return prior
+
+    def _order(self, cand: np.ndarray, fused: np.ndarray, cues: QueryCues, limit: int) -> list[tuple[str, float]]:
+        order = np.argsort(-fused)[: max(limit * 3, 10)]
+        ranked = [(self.codes[cand[i]], float(fused[i])) for i in order]
+        return self.variants.prefer(ranked, cues, self.config.variant_closeness)[:limit]
+
+    def rank(self, a: Analysis, limit: int = 5, field_filter: str | None = None,
+             level: str | None = None) -> list[Scored]:
+        """Ranked procedures with their evidence. Lexical first; the dense model is consulted only
+        when the lexical result is not decisive (it costs ~30-50 ms a query on this CPU)."""
+        cfg = self.config
+        if not a.has_content:
+            return []
+        lex, q_fold = self.lexical_scores(a)
+        mask = self._mask(field_filter, level)
+        if mask is not None:
+            lex = np.where(mask, lex, -1.0).astype(np.float32)
+        n = len(lex)
+        k = min(cfg.candidates, n)
+        cand = np.argpartition(-lex, k - 1)[:k] if k < n else np.arange(n)
+        cand = cand[lex[cand] > 0]
+        use_dense = self.dense is not None and self.encoder is not None and cfg.fusion != "lexical"
+        cues = QueryCues.from_text(a.understood)
+        dense_scores: np.ndarray | None = None
+        lex_c = np.zeros(0, dtype=np.float32)
+        ranked: list[tuple[str, float]] = []
+        if len(cand):
+            lex_c = self._lexical_evidence(lex, q_fold, cand)
+            ranked = self._order(cand, lex_c / (float(lex_c.max()) or 1.0) * self._prior(a, cand, cues), cues, limit)
+            if use_dense and self._decisive(ranked, q_fold):
+                use_dense = False
+        if use_dense:
+            qvec = self._query_vector(a)
+            _, d_ids = self.dense.search(qvec, k)
+            d_ids = d_ids[d_ids >= 0]
+            if mask is not None:
+                d_ids = d_ids[mask[d_ids]]
+            extra = np.setdiff1d(d_ids, cand)
+            if len(extra):
+                cand = np.concatenate([cand, extra])
+                lex_c = self._lexical_evidence(lex, q_fold, cand)
+            if len(cand) == 0:
+                return []
+            dense_scores = self.dense.scores_for(qvec, cand)
+            top_lex = float(lex_c.max()) or 1.0
+            if cfg.fusion == "rrf":
+                r_lex = np.empty(len(cand)); r_lex[np.argsort(-lex_c)] = np.arange(len(cand))
+                r_den = np.empty(len(cand)); r_den[np.argsort(-dense_scores)] = np.arange(len(cand))
+                fused = 1.0 / (cfg.rrf_k + r_lex) + 1.0 / (cfg.rrf_k + r_den)
+                fused = fused / fused.max()
+            else:
+                floor = float(np.quantile(dense_scores, 0.5)) if len(cand) > 2 else float(dense_scores.min())
+                span = max(float(dense_scores.max()) - floor, 1e-6)
+                dense_n = np.clip((dense_scores - floor) / span, 0.0, 1.0)
+                fused = (1.0 - cfg.dense_weight) * lex_c / top_lex + cfg.dense_weight * dense_n
+            ranked = self._order(cand, fused * self._prior(a, cand, cues), cues, limit)
+        if not ranked:
+            return []
+        pos = [self.position[c] for c, _ in ranked]
+        cov = self.folded.coverage(q_fold, pos)
+        ncov = self.name_coverage(q_fold, np.asarray(pos, dtype=np.int64))
+        idx_in_cand = {int(c): i for i, c in enumerate(cand)}
+        out = []
+        for (code, score), p, c, nc in zip(ranked, pos, cov, ncov):
+            i = idx_in_cand.get(p)
+            out.append(Scored(code, score, float(lex[p]),
+                              float(dense_scores[i]) if dense_scores is not None and i is not None else None,
+                              float(c), float(nc)))
+        return out
+
+    def _lexical_evidence(self, lex: np.ndarray, q_fold: dict[str, float], cand: np.ndarray) -> np.ndarray:
+        """BM25 of the candidates, scaled by how much of each name the query covers and how well the
+        query fits each candidate's field."""
+        cfg = self.config
+        lex_c = np.maximum(lex[cand], 0.0)
+        if cfg.name_cov_weight > 0:
+            lex_c = lex_c * (1.0 - cfg.name_cov_weight + cfg.name_cov_weight * self.name_coverage(q_fold, cand))
+        if cfg.field_weight_query > 0:
+            fs = self.field_index.scores(q_fold)
+            fs = fs / (float(fs.max()) or 1.0)
+            lex_c = lex_c * (1.0 - cfg.field_weight_query + cfg.field_weight_query * fs[self._field_of_doc[cand]])
+        return lex_c
+
+    def _decisive(self, ranked: list[tuple[str, float]], q_fold: dict[str, float]) -> bool:
+        """The lexical winner explains the query and its own name well and leads clearly."""
+        cfg = self.config
+        if not ranked or cfg.skip_dense_margin >= 1.0:
+            return False
+        top = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if top <= 0 or (top - second) / top < cfg.skip_dense_margin:
+            return False
+        d = self.position[ranked[0][0]]
+        cov = float(self.folded.coverage(q_fold, [d])[0])
+        ncov = float(self.name_coverage(q_fold, np.asarray([d]))[0])
+        return cov >= cfg.skip_dense_coverage and ncov >= cfg.skip_dense_name_coverage
+
+    def dense_text(self, a: Analysis) -> str:
+        """What the dense model sees of the query: the whole restored question (capped, since
+        encoding time grows with length) plus the alias expansions."""
+        if self.config.dense_query == "understood":
+            return a.understood
+        words = [t for t, st in zip(a.restored, a.status) if st != FILLER] if self.config.dense_drop_filler \
+            else list(a.restored)
+        return " ".join(words[: self.config.dense_max_words] + a.expansions[:2])
+
+    def _query_vector(self, a: Analysis) -> np.ndarray:
+        mode = self.config.dense_query
+        whole = self.dense_text(a)
+        if mode == "restored":
+            return self.encoder.encode_queries([whole])[0]
+        if mode == "both":
+            v = self.encoder.encode_queries([a.understood, whole]).sum(axis=0)
+            return v / (np.linalg.norm(v) or 1.0)
+        return self.encoder.encode_queries([a.understood])[0]
+
+    def is_confident(self, top: Scored | None) -> bool:
+        if top is None:
+            return False
+        cfg = self.config
+        if top.dense is not None:
+            if top.dense >= cfg.min_dense:
+                return True
+            return top.dense >= cfg.min_dense_weak and top.coverage >= cfg.min_coverage \
+                and top.name_coverage >= cfg.min_name_coverage
+        return top.coverage >= cfg.lexical_min_coverage and top.name_coverage >= cfg.lexical_min_name_coverage
+
+    def search(self, query: str, limit: int = 5, field: str | None = None, level: str | None = None) -> SearchResult:
+        started = time.perf_counter()
+        a = self.analyze(query)
+        scored = self.rank(a, limit, field, level)
+        hits = []
+        for s in scored:
+            p = self.procedures[self.position[s.code]]
+            hits.append(SearchHit(code=p.code, name=p.name, field=p.field, levels=list(p.levels), score=round(s.score, 4)))
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(hits=hits, took_ms=round(took, 2), query=a.understood,
+                            confident=self.is_confident(scored[0] if scored else None))

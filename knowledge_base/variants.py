@@ -1,0 +1,186 @@
+"""Near-identical procedures ("variants"): same name modulo level, foreign element, cấp mới/lại/đổi.
+
+`VariantIndex` groups the catalogue once; `prefer` reorders search hits so that, among close
+variants of one group, the one matching what the citizen said wins, and otherwise the
+citizen-facing default: cấp xã before cấp tỉnh before trung ương, not-foreign, plain "cấp".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from knowledge_base.models import Procedure
+from knowledge_base.text import fold, squash_spaces
+
+LEVEL_XA, LEVEL_TINH, LEVEL_BO, LEVEL_OTHER = 0, 1, 2, 3
+
+_LEVEL_WORDS = [
+    (re.compile(r"\bcap (xa|huyen)\b|\bcong an (cap )?(xa|huyen)\b|\bubnd (cap )?(xa|huyen)\b"), LEVEL_XA),
+    (re.compile(r"\bcap tinh\b|\bcap tinh\b|\bcong an (cap )?tinh\b|\bphong quan ly xuat nhap canh\b"), LEVEL_TINH),
+    (re.compile(r"\bcap (trung uong|bo)\b|\btrung uong\b|\bcuc quan ly xuat nhap canh\b|\bbo cong an\b"), LEVEL_BO),
+]
+_LEVEL_FIELD = {"cap xa": LEVEL_XA, "cap tinh": LEVEL_TINH, "cap bo": LEVEL_BO, "co quan khac": LEVEL_OTHER}
+
+# Pieces removed from a folded name to get its group key.
+_STRIP = [
+    re.compile(r"\((?:[^()]*\b(?:cap|trung uong|thuc hien)\b[^()]*)\)"),          # "(thực hiện tại cấp tỉnh)"
+    re.compile(r"\b(?:duoc )?thuc hien (?:tai|o) (?:cap )?(?:xa|huyen|tinh|trung uong|bo)\b.*$"),
+    re.compile(r"\btai (?:cong an|ubnd|uy ban nhan dan) (?:cap )?(?:xa|huyen|tinh)\b.*$"),
+    re.compile(r"\btai cuc quan ly xuat nhap canh\b.*$|\btai phong quan ly xuat nhap canh\b.*$"),
+    re.compile(r"\bco yeu to nuoc ngoai\b"),
+    re.compile(r"^\W*thu tuc\b:?"),
+]
+_ACTION = re.compile(r"^(cap moi|cap lai|cap doi|cap|doi)\b")
+_FOREIGN = re.compile(r"\bco yeu to nuoc ngoai\b")
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    group: str          # group key shared by variants
+    level: int          # most citizen-facing level the procedure is carried out at
+    foreign: bool       # "có yếu tố nước ngoài"
+    action: str         # "new" | "again" (cấp lại) | "exchange" (cấp đổi / đổi) | ""
+
+
+def _level_of(proc: Procedure, folded_name: str) -> int:
+    for pattern, level in _LEVEL_WORDS:
+        if pattern.search(folded_name):
+            return level
+    ranks = [_LEVEL_FIELD.get(fold(lv).strip(), LEVEL_OTHER) for lv in proc.levels]
+    return min(ranks) if ranks else LEVEL_OTHER
+
+
+def variant_info(proc: Procedure) -> VariantInfo:
+    name = squash_spaces(re.sub(r"[^0-9a-z()%/ ]+", " ", fold(proc.name)))
+    key = name
+    for pattern in _STRIP:
+        key = pattern.sub(" ", key)
+    key = squash_spaces(key)
+    action = ""
+    m = _ACTION.match(key)
+    if m:
+        word = m.group(1)
+        action = {"cap lai": "again", "cap doi": "exchange", "doi": "exchange"}.get(word, "new")
+        key = "cap" + key[m.end():]
+    return VariantInfo(group=squash_spaces(key), level=_level_of(proc, name),
+                       foreign=bool(_FOREIGN.search(name)), action=action)
+
+
+@dataclass(frozen=True)
+class QueryCues:
+    """What the citizen said about the variant dimensions (folded text)."""
+    level: int | None
+    foreign: bool
+    action: str | None
+
+    @classmethod
+    def from_text(cls, text: str) -> "QueryCues":
+        """Cues from the understood query (lower-case, diacritics restored, aspect words removed)."""
+        level = None
+        if re.search(r"\b(xã|phường|thị trấn|huyện|quận)\b", text):
+            level = LEVEL_XA
+        elif re.search(r"\btỉnh\b", text):
+            level = LEVEL_TINH
+        elif re.search(r"\btrung ương\b|\bbộ công an\b|\bcấp bộ\b|\bcục\b", text):
+            level = LEVEL_BO
+        foreign = bool(re.search(r"\bnước ngoài\b|\bngoại quốc\b|\bviệt kiều\b|\bngoại kiều\b", text))
+        action = None
+        if re.search(r"\b(lại|mất|hỏng|rách|thất lạc|hư)\b", text):
+            action = "again"
+        elif re.search(r"\b(đổi|hết hạn)\b", text):
+            action = "exchange"
+        return cls(level, foreign, action)
+
+
+class VariantIndex:
+    def __init__(self, procedures: Sequence[Procedure]):
+        self.info: dict[str, VariantInfo] = {p.code: variant_info(p) for p in procedures}
+        self.members: dict[str, list[str]] = {}
+        for code, info in self.info.items():
+            self.members.setdefault(info.group, []).append(code)
+
+    def group_of(self, code: str) -> str:
+        return self.info[code].group
+
+    def siblings(self, code: str) -> list[str]:
+        return self.members.get(self.info[code].group, [code])
+
+    def preference(self, code: str, cues: QueryCues) -> tuple[int, int, int]:
+        """Lower is better: action match, foreign match, level match/citizen-facing default."""
+        info = self.info[code]
+        wanted_action = cues.action or "new"
+        action_rank = 0 if info.action == wanted_action or (wanted_action == "new" and info.action == "") else 1
+        foreign_rank = 0 if info.foreign == cues.foreign else 1
+        if cues.level is not None:
+            level_rank = 0 if info.level == cues.level else 1 + info.level
+        else:
+            level_rank = info.level
+        return action_rank, foreign_rank, level_rank
+
+    def prefer(self, ranked: list[tuple[str, float]], cues: QueryCues, closeness: float = 0.9) -> list[tuple[str, float]]:
+        """Reorder hits: the top hit's close-scoring variants compete on `preference`.
+
+        Only members of the top hit's group scoring >= closeness * top score move; the chosen one
+        takes the first place and inherits the top score (others keep their order)."""
+        if len(ranked) < 2:
+            return ranked
+        top_code, top_score = ranked[0]
+        group = self.info[top_code].group
+        close = [(c, s) for c, s in ranked if self.info[c].group == group and s >= closeness * top_score]
+        if len(close) < 2:
+            return ranked
+        best = min(close, key=lambda cs: (self.preference(cs[0], cues), -cs[1]))
+        if best[0] == top_code:
+            return ranked
+        rest = [(c, s) for c, s in ranked if c != best[0]]
+        return [(best[0], top_score)] + rest
+
+
+# ---------------------------------------------------------------------- operations
+# What a procedure does to its object, read from the head of its name. A procedure whose name
+# starts with an operation the citizen never hinted at ("Cấp lại ..." when they ask how to get a
+# first card) is demoted. Each operation: (name patterns, query cues), folded.
+_OPERATIONS: dict[str, tuple[list[str], list[str]]] = {
+    "again": (["cap lai", "dang ky lai", "cap, cap lai"],
+              ["lai", "mat", "hong", "rach", "that lac", "chay", "bi mat", "cap lai"]),
+    "exchange": (["cap doi", "doi"], ["doi", "het han", "cap doi", "sai", "chuyen sang", "hu"]),
+    "extend": (["gia han"], ["gia han", "het han", "keo dai", "them"]),
+    "adjust": (["dieu chinh", "sua doi", "thay doi", "hieu dinh", "cap nhat", "dinh chinh", "bo sung"],
+               ["dieu chinh", "sua", "thay doi", "doi", "bo sung", "cap nhat", "sai", "chuyen", "them", "thay"]),
+    "delete": (["xoa"], ["xoa", "cat", "huy", "bo", "chuyen di"]),
+    "revoke": (["thu hoi", "tra lai", "huy"], ["thu hoi", "tra lai", "nop lai", "huy", "ban", "rut"]),
+    "stop": (["cham dut", "tam ngung", "tam dung", "giai the", "dung thuc hien", "thoi"],
+             ["cham dut", "ngung", "dung", "nghi", "dong", "giai the", "thoi", "bo", "ket thuc"]),
+    "restore": (["khoi phuc", "tro lai"], ["khoi phuc", "tim thay", "dung lai", "lay lai", "tro lai", "lai"]),
+    "repair": (["sua chua cai tao", "sua chua"], ["sua", "cai tao", "nang", "noi them", "coi noi"]),
+    "convert": (["chuyen doi"], ["chuyen doi", "chuyen"]),
+    "report_loss": (["trinh bao mat"], ["mat", "trinh bao", "bao mat", "that lac"]),
+    "mobile": (["dang ky khai sinh luu dong", "dang ky khai tu luu dong", "dang ky ket hon luu dong"],
+               ["luu dong", "tai nha", "den nha"]),
+}
+
+
+def _compile(phrases: list[str]) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + r")\b")
+
+
+_OP_NAME = {op: _compile(names) for op, (names, _) in _OPERATIONS.items()}
+_OP_CUE = {op: _compile(cues) for op, (_, cues) in _OPERATIONS.items()}
+
+
+def name_operations(name: str) -> frozenset[str]:
+    """Operations named at the head of a procedure name ("Cấp lại thẻ căn cước" -> {"again"})."""
+    head = squash_spaces(re.sub(r"[^0-9a-z ]+", " ", fold(name)))
+    head = re.sub(r"^thu tuc\s+", "", head)
+    words = head.split()
+    head = " ".join(words[:8])
+    ops = {op for op, pat in _OP_NAME.items() if pat.search(head)}
+    if head.startswith("cap cap lai"):      # "Cấp, cấp lại ...": first issue as well
+        ops.discard("again")
+    return frozenset(ops)
+
+
+def query_operations(folded_query: str) -> frozenset[str]:
+    """Operations the citizen hints at (folded understood query, expansions included)."""
+    return frozenset(op for op, pat in _OP_CUE.items() if pat.search(folded_query))

@@ -1,0 +1,191 @@
+"""Search building blocks (BM25, aliases, variants, dense index) and the engine on the real catalogue."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+import pytest
+
+from knowledge_base.aliases import AliasLexicon, default_lexicon, syllable_matches, tokenize
+from knowledge_base.dense import DenseIndex, passage_text
+from knowledge_base.lexical import BM25Index, WeightedField
+from knowledge_base.models import Procedure
+from knowledge_base.search import SearchEngine
+from knowledge_base.variants import QueryCues, VariantIndex, name_operations, query_operations, variant_info
+from settings import SETTINGS
+
+
+# ---------------------------------------------------------------------- BM25
+def _docs(*names: str) -> list[list[WeightedField]]:
+    return [[WeightedField(n.split(), 1.0)] for n in names]
+
+
+def test_bm25_prefers_matching_and_shorter_documents() -> None:
+    index = BM25Index.build(_docs("dang ky khai sinh", "dang ky khai sinh luu dong co yeu to", "dang ky ket hon"))
+    scores = index.scores({"khai": 1.0, "sinh": 1.0, "khai_sinh": 1.0})
+    assert scores[0] > scores[1] > scores[2] == 0
+
+
+def test_bm25_unknown_terms_score_zero_and_count_in_coverage() -> None:
+    index = BM25Index.build(_docs("cap lai the can cuoc", "cap ho chieu"))
+    assert not index.scores({"pho": 1.0}).any()
+    cov = index.coverage({"can": 1.0, "cuoc": 1.0, "pho": 1.0}, [0, 1])
+    assert 0 < cov[0] < 1 and cov[1] == 0
+
+
+# ---------------------------------------------------------------------- aliases
+def test_syllable_match_rule() -> None:
+    assert syllable_matches("so", "sổ")            # typed without accents: folded match
+    assert syllable_matches("sổ", "sổ")
+    assert not syllable_matches("sơ", "sổ")        # typed with other accents: no match
+
+
+def test_chat_normalisation_and_alias_expansion() -> None:
+    lex = default_lexicon()
+    tokens = lex.normalize_chat(tokenize("lm lai cccd mat bn tien a/c"))
+    assert tokens[:2] == ["làm", "lai"] and "căn" in tokens and "bao" in tokens and tokens[-2:] == ["anh", "chị"]
+    assert lex.expansions(tokenize("mat so do")) == ["giấy chứng nhận quyền sử dụng đất"] or \
+        any("giấy chứng nhận" in e for e in lex.expansions(tokenize("mat so do")))
+    assert any("chuyển nhượng quyền sử dụng đất" in e for e in lex.expansions(tokenize("sang ten so do")))
+    assert lex.expansions(tokenize("sơ đồ mặt bằng")) == []
+    assert "phiếu lý lịch tư pháp" in lex.expansions(tokenize("xin giấy không tiền án tiền sự"))
+
+
+def test_dk_means_duoc_before_a_particle() -> None:
+    lex = default_lexicon()
+    assert lex.normalize_chat(tokenize("đk kết hôn")) == ["đăng", "ký", "kết", "hôn"]
+    assert lex.normalize_chat(tokenize("làm online đk ko")) == ["làm", "online", "được", "không"]
+
+
+def test_lexicon_file_is_well_formed() -> None:
+    lex = AliasLexicon.load()
+    kinds = {e.kind for e in lex.entries}
+    assert kinds == {"chat", "alias"}
+    assert len(lex.entries) > 300
+    assert all(e.term and e.replacement for e in lex.entries)
+
+
+# ---------------------------------------------------------------------- variants
+def _proc(code: str, name: str, levels: list[str], field: str = "Cấp, quản lý căn cước") -> Procedure:
+    return Procedure(code=code, name=name, field=field, levels=levels, source_group="bo-cong-an", url="")
+
+
+VARIANTS = [
+    _proc("A", "Cấp lại thẻ căn cước (thực hiện tại cấp trung ương)", ["Cấp bộ"]),
+    _proc("B", "Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)", ["Cấp tỉnh"]),
+    _proc("C", "Cấp lại thẻ căn cước", ["Cấp xã"]),
+    _proc("D", "Cấp đổi thẻ căn cước", ["Cấp xã"]),
+    _proc("E", "Thủ tục đăng ký khai sinh có yếu tố nước ngoài", ["Cấp xã"], "Hộ tịch"),
+    _proc("F", "Thủ tục đăng ký khai sinh", ["Cấp xã"], "Hộ tịch"),
+]
+
+
+def test_variant_groups_ignore_level_foreign_and_action() -> None:
+    info = {p.code: variant_info(p) for p in VARIANTS}
+    assert info["A"].group == info["B"].group == info["C"].group == info["D"].group
+    assert (info["A"].level, info["B"].level, info["C"].level) == (2, 1, 0)
+    assert info["C"].action == "again" and info["D"].action == "exchange"
+    assert info["E"].group == info["F"].group and info["E"].foreign and not info["F"].foreign
+
+
+def test_prefer_picks_citizen_facing_level_unless_asked() -> None:
+    index = VariantIndex(VARIANTS)
+    ranked = [("A", 1.0), ("B", 0.99), ("C", 0.98)]
+    assert index.prefer(ranked, QueryCues.from_text("làm lại thẻ căn cước"))[0][0] == "C"
+    assert index.prefer(ranked, QueryCues.from_text("làm lại thẻ căn cước ở tỉnh"))[0][0] == "B"
+    ranked = [("E", 1.0), ("F", 0.97)]
+    assert index.prefer(ranked, QueryCues.from_text("đăng ký khai sinh cho con"))[0][0] == "F"
+    assert index.prefer(ranked, QueryCues.from_text("khai sinh cho con lai nước ngoài"))[0][0] == "E"
+    # far apart: no reordering
+    assert index.prefer([("A", 1.0), ("C", 0.5)], QueryCues.from_text("căn cước"))[0][0] == "A"
+
+
+def test_operations() -> None:
+    assert name_operations("Cấp lại thẻ căn cước") == {"again"}
+    assert name_operations("Cấp, cấp lại Giấy phép khai thác thủy sản") == frozenset()
+    assert name_operations("Xóa đăng ký thường trú") == {"delete"}
+    assert "again" in query_operations("mat can cuoc lam lai")
+    assert query_operations("lam the can cuoc lan dau") == frozenset()
+
+
+# ---------------------------------------------------------------------- dense index
+class HashEncoder:
+    """Deterministic bag-of-syllables vectors: enough to exercise the dense code paths."""
+    dim = 64
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for tok in text.lower().split():
+            v[int(hashlib.md5(tok.encode()).hexdigest(), 16) % self.dim] += 1.0
+        return v / (np.linalg.norm(v) or 1.0)
+
+    def encode_queries(self, texts):
+        return np.stack([self._vec(t) for t in texts])
+
+    def encode_passages(self, texts, batch_size=64, show_progress=False):
+        self.passage_calls = getattr(self, "passage_calls", 0) + 1
+        return np.stack([self._vec(t) for t in texts])
+
+
+def test_dense_index_is_cached_by_content(tmp_path) -> None:
+    enc = HashEncoder()
+    passages = [passage_text(p) for p in VARIANTS]
+    index, took = DenseIndex.build_or_load(passages, enc, tmp_path, "fake-model")
+    assert index.size == len(VARIANTS) and enc.passage_calls == 1
+    again, took2 = DenseIndex.build_or_load(passages, enc, tmp_path, "fake-model")
+    assert enc.passage_calls == 1 and took2 == 0.0
+    scores, ids = again.search(enc.encode_queries([passages[5]])[0], 3)
+    assert ids[0] == 5 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    DenseIndex.build_or_load(passages[:-1], enc, tmp_path, "fake-model")
+    assert enc.passage_calls == 2
+
+
+# ---------------------------------------------------------------------- engine on the real catalogue
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> SearchEngine:
+    from knowledge_base.service import load_procedures
+
+    settings = dataclasses.replace(SETTINGS, cache_dir=tmp_path_factory.getbasetemp() / "kb-cache", use_dense=False)
+    return SearchEngine.build(load_procedures(settings), settings.index_dir)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("đăng ký khai sinh", {"1.001193"}),
+    ("dang ky ket hon", {"1.000894"}),
+    ("lam lai the can cuoc bi mat", {"1.014064"}),
+    ("xin lltp ở đâu", {"3.000333"}),
+    ("thủ tục tách hộ", {"1.010038"}),
+    ("đổi bằng lái xe hết hạn", {"3.000347"}),
+    ("rút bhxh 1 lần", {"1.001613"}),
+])
+def test_everyday_queries_find_the_procedure(engine: SearchEngine, query: str, expected: set[str]) -> None:
+    result = engine.search(query, limit=5)
+    assert result.hits and result.hits[0].code in expected, [(h.code, h.name) for h in result.hits]
+    assert result.confident
+
+
+def test_result_shape_and_latency(engine: SearchEngine) -> None:
+    result = engine.search("làm hộ chiếu mất bao lâu", limit=3)
+    assert len(result.hits) == 3
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+    assert "hộ chiếu" in result.query and result.took_ms < 1000
+
+
+@pytest.mark.parametrize("query", ["xin chào", "cách nấu phở bò ngon", "mất bao lâu"])
+def test_out_of_scope_or_empty_is_not_confident(engine: SearchEngine, query: str) -> None:
+    assert not engine.search(query).confident
+
+
+def test_field_and_level_filters(engine: SearchEngine) -> None:
+    hits = engine.search("cấp lại", limit=10, field="Hộ tịch").hits
+    assert hits and all(h.field == "Hộ tịch" for h in hits)
+    hits = engine.search("cấp hộ chiếu phổ thông", limit=5, level="tỉnh").hits
+    assert hits and all("Cấp tỉnh" in h.levels for h in hits)
+
+
+def test_analysis_restores_and_expands(engine: SearchEngine) -> None:
+    a = engine.analyze("lam so do lan dau mat bao lau")
+    assert a.aspect.value == "duration"
+    assert "sổ" in a.content and "đỏ" in a.content
+    assert any("giấy chứng nhận quyền sử dụng đất" in e for e in a.expansions)

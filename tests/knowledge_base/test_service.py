@@ -1,0 +1,95 @@
+"""KnowledgeBase facade: loading, get/search/stats and the respond() dialogue contract."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from knowledge_base import service
+from knowledge_base.service import KnowledgeBase, load_raw_procedures
+from knowledge_base.types import Aspect, Reply
+from settings import SETTINGS
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory) -> KnowledgeBase:
+    settings = dataclasses.replace(SETTINGS, cache_dir=tmp_path_factory.getbasetemp() / "kb-cache", use_dense=False)
+    return KnowledgeBase.load(settings)
+
+
+def test_load_get_and_stats(kb: KnowledgeBase) -> None:
+    stats = kb.stats()
+    assert stats["procedures"] == 2642 and stats["dense_enabled"] is False
+    assert stats["index_build_s"] >= 0
+    proc = kb.get("1.001193")
+    assert proc is not None and "khai sinh" in proc.name
+    assert kb.get("9.999999") is None and kb.get("") is None
+
+
+def test_raw_fallback_loader_reads_names_fields_levels() -> None:
+    procs = load_raw_procedures(SETTINGS.catalogue_source)
+    assert len(procs) == 2642
+    first = procs[0]
+    assert first.code and first.name and first.field and first.levels
+
+
+def test_search_passes_through(kb: KnowledgeBase) -> None:
+    result = kb.search("đăng ký tạm trú", limit=3)
+    assert len(result.hits) == 3 and result.hits[0].code == "1.004194"
+
+
+def test_answer_with_aspect(kb: KnowledgeBase) -> None:
+    reply = kb.respond("đăng ký tạm trú cần giấy tờ gì")
+    assert isinstance(reply, Reply)
+    assert reply.kind == "answer" and reply.procedure_codes == ["1.004194"]
+    assert reply.aspect == Aspect.DOCUMENTS and reply.text
+
+
+def test_unaccented_and_abbreviated(kb: KnowledgeBase) -> None:
+    reply = kb.respond("lam lai cccd bi mat het bn tien")
+    assert reply.kind in ("answer", "clarify")
+    assert "1.014064" in reply.procedure_codes and reply.aspect == Aspect.FEE
+
+
+def test_follow_up_uses_context_procedure(kb: KnowledgeBase) -> None:
+    reply = kb.respond("còn lệ phí thì sao", context_code="1.004194")
+    assert reply.kind == "answer" and reply.procedure_codes == ["1.004194"] and reply.aspect == Aspect.FEE
+    reply = kb.respond("mất bao lâu", context_code="1.004194")
+    assert reply.aspect == Aspect.DURATION and reply.procedure_codes == ["1.004194"]
+
+
+def test_follow_up_without_context_asks_for_the_procedure(kb: KnowledgeBase) -> None:
+    reply = kb.respond("mất bao lâu")
+    assert reply.kind == "no_match" and "thủ tục" in reply.text
+
+
+def test_chosen_code_answers_that_procedure(kb: KnowledgeBase) -> None:
+    reply = kb.respond("", chosen_code="1.000894", aspect=Aspect.WHERE)
+    assert reply.kind == "answer" and reply.procedure_codes == ["1.000894"] and reply.aspect == Aspect.WHERE
+    reply = kb.respond("lệ phí bao nhiêu", chosen_code="1.000894")
+    assert reply.aspect == Aspect.FEE
+
+
+def test_no_match_is_polite_with_an_example(kb: KnowledgeBase) -> None:
+    reply = kb.respond("cách nấu phở bò ngon như ngoài hàng")
+    assert reply.kind == "no_match" and "chưa tìm thấy" in reply.text and "Ví dụ" in reply.text
+    assert reply.procedure_codes == [] and reply.choices == []
+
+
+def test_clarify_offers_at_most_four_choices(kb: KnowledgeBase) -> None:
+    # a vague question matching several different procedures equally well
+    reply = kb.respond("đăng ký biện pháp bảo đảm")
+    assert reply.kind in ("clarify", "answer")
+    if reply.kind == "clarify":
+        assert 2 <= len(reply.choices) <= service.MAX_CHOICES
+        assert [c.code for c in reply.choices] == reply.procedure_codes
+        assert all(c.title for c in reply.choices) and reply.text.endswith(":")
+
+
+def test_singleton_is_cached(monkeypatch, kb: KnowledgeBase) -> None:
+    calls = []
+    monkeypatch.setattr(service, "_KB", None)
+    monkeypatch.setattr(KnowledgeBase, "load", classmethod(lambda cls, settings=None: calls.append(1) or kb))
+    assert service.get_knowledge_base() is kb
+    assert service.get_knowledge_base() is kb
+    assert calls == [1]
