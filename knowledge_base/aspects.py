@@ -114,6 +114,16 @@ def _filler_matcher() -> PhraseMatcher:
     return PhraseMatcher((tuple(syllables(p)), "filler") for p in _FILLER)
 
 
+def filler_matcher() -> PhraseMatcher:
+    """Matcher of conversational filler phrases (shared with the search engine)."""
+    return _filler_matcher()
+
+
+def vocabulary_phrases() -> list[str]:
+    """Every aspect and filler phrase (training text for diacritic restoration)."""
+    return [p for ps in _ASPECT_PHRASES.values() for p in ps] + list(_FILLER) + list(_YES_NO)
+
+
 def _aspect_order(aspect: Aspect) -> int:
     return list(_ASPECT_PHRASES).index(aspect)
 

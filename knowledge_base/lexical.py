@@ -14,6 +14,18 @@ import numpy as np
 from scipy import sparse
 
 
+def posting_positions(indptr: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in a CSC matrix's data/indices of every entry of `cols` (vectorised range concat),
+    and the number of entries per column."""
+    starts = indptr[cols].astype(np.int64)
+    lengths = (indptr[cols + 1] - indptr[cols]).astype(np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), lengths
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return offsets + np.arange(total, dtype=np.int64), lengths
+
+
 def ngram_terms(tokens: Sequence[str], bigrams: bool = True) -> list[str]:
     """Unigrams plus adjacent bigrams ("khai sinh" -> ["khai", "sinh", "khai_sinh"])."""
     terms = list(tokens)
@@ -84,11 +96,9 @@ class BM25Index:
     def _gather(self, ids: np.ndarray, col_weights: np.ndarray, binary: bool) -> np.ndarray:
         """sum over query columns of weight * (BM25 weight, or 1 when binary) per document."""
         w = self.weights
-        starts, ends = w.indptr[ids], w.indptr[ids + 1]
-        lengths = ends - starts
-        if lengths.sum() == 0:
+        take, lengths = posting_positions(w.indptr, ids)
+        if len(take) == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
-        take = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
         cw = np.repeat(col_weights, lengths)
         values = cw if binary else w.data[take] * cw
         return np.bincount(w.indices[take], weights=values, minlength=self.n_docs).astype(np.float32)
@@ -106,13 +116,14 @@ class BM25Index:
             return self.max_idf if default is None else default
         return float(self.idf[t])
 
-    def coverage(self, query: Mapping[str, float], docs: Sequence[int]) -> np.ndarray:
-        """Share of the query's idf mass (unknown terms count at max idf) that each doc contains."""
-        if not query:
-            return np.zeros(len(docs), dtype=np.float32)
+    def coverage_all(self, query: Mapping[str, float]) -> np.ndarray:
+        """Per document: share of the query's idf mass (unknown terms count at max idf) it contains."""
         total = sum(w * self.idf_of(t) for t, w in query.items())
         ids, qw = self.term_ids(query)
         if len(ids) == 0 or total <= 0:
-            return np.zeros(len(docs), dtype=np.float32)
-        mass = self._gather(ids, qw * self.idf[ids], binary=True)
-        return mass[np.asarray(docs, dtype=np.int64)] / total
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return self._gather(ids, qw * self.idf[ids], binary=True) / total
+
+    def coverage(self, query: Mapping[str, float], docs: Sequence[int]) -> np.ndarray:
+        """coverage_all restricted to `docs`."""
+        return self.coverage_all(query)[np.asarray(docs, dtype=np.int64)]
