@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 _FOREIGN_NAME = re.compile(r"\bnuoc ngoai\b")
 _CITIZEN = re.compile(r"Công dân Việt Nam|Hộ gia đình|Cá nhân", re.IGNORECASE)
+# A name addressed to organisations ("... đối với tổ chức đang sử dụng đất") without naming citizens.
+_FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|doanh nghiệp|cơ sở|đơn vị)\b", re.IGNORECASE)
 _BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"
                            r"trung tâm|văn phòng|nhà thầu|startup|hãng|xưởng|nhà máy|dự án|quỹ)\b")
 
@@ -66,6 +68,7 @@ class SearchConfig:
     expansion_weight: float = 1.0
     # lexical evidence beyond BM25
     name_cov_weight: float = 0.35          # share of the score that depends on how much of the name the query covers
+    name_qualifier_weight: float = 0.5     # weight of name syllables after "đối với" in that coverage
     field_weight_query: float = 0.2        # share of the score given by how well the query fits the procedure's field
     candidates: int = 100
     # fusion (measured: weighted 0.3 beats RRF by ~6 points top-1 on the dev set)
@@ -210,7 +213,9 @@ class SearchEngine:
         self._operations = [name_operations(p.name) for p in self.procedures]
         sizes = np.array([len(self.variants.siblings(c)) for c in self.codes], dtype=np.float32)
         self._popularity = np.minimum(sizes - 1.0, 2.0) / 2.0
-        self._non_citizen = np.array([not _CITIZEN.search(p.applicants or "Công dân Việt Nam") for p in self.procedures])
+        self._non_citizen = np.array([not _CITIZEN.search(p.applicants or "Công dân Việt Nam")
+                                      or (bool(_FOR_ORGANISATIONS.search(p.name)) and not _CITIZEN.search(p.name))
+                                      for p in self.procedures])
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -262,18 +267,26 @@ class SearchEngine:
 
     def _build_name_coverage(self) -> sparse.csr_matrix:
         """(docs x folded vocab) idf share of each distinct name syllable: row @ query indicator =
-        how much of the procedure's name the query accounts for."""
+        how much of the procedure's name the query accounts for. Syllables of the qualifier
+        ("... đối với hộ gia đình, cá nhân, cộng đồng dân cư") count less: a citizen names the
+        procedure, not the list of who may use it, and long qualifiers must not sink a name."""
+        q = self.config.name_qualifier_weight
         rows, cols, vals = [], [], []
         for d, p in enumerate(self.procedures):
-            ids = {self.folded.vocab[t] for t in (fold(x) for x in self._name_tokens(p.name)) if t in self.folded.vocab}
-            ids = sorted(ids)
-            if not ids:
+            toks = [fold(x) for x in self._name_tokens(p.name)]
+            cut = next((i for i in range(2, len(toks) - 1) if toks[i] == "doi" and toks[i + 1] == "voi"), len(toks))
+            weight: dict[int, float] = {}
+            for i, t in enumerate(toks):
+                j = self.folded.vocab.get(t)
+                if j is not None:
+                    weight[j] = max(weight.get(j, 0.0), float(self.folded.idf[j]) * (1.0 if i < cut else q))
+            if not weight:
                 continue
-            w = self.folded.idf[ids]
-            w = w / w.sum()
+            ids = sorted(weight)
+            w = np.array([weight[j] for j in ids])
             rows.extend([d] * len(ids))
             cols.extend(ids)
-            vals.extend(w.tolist())
+            vals.extend((w / w.sum()).tolist())
         return sparse.csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)),
                                  shape=(len(self.procedures), len(self.folded.vocab)))
 
@@ -423,7 +436,7 @@ class SearchEngine:
         if not _BUSINESS_CUE.search(a.understood):
             prior = prior - cfg.non_citizen_penalty * self._non_citizen[cand]
         if cfg.operation_penalty > 0:
-            q_ops = query_operations(fold(a.understood))
+            q_ops = query_operations(a.understood)
             prior = prior - cfg.operation_penalty * np.array(
                 [bool(self._operations[d] - q_ops) for d in cand], dtype=np.float32)
         return prior

