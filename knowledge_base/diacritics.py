@@ -199,6 +199,24 @@ bao nhiêu
 gì
 """
 
+# The NLU training examples are citizens' everyday phrasing ("con trai tôi", "rách làm đôi"),
+# which the catalogue's official prose lacks; their accented lines teach the restorer.
+NLU_DATA_DIR = Path(__file__).resolve().parents[1] / "nlu_data"
+_NLU_EXAMPLE = re.compile(r"^\s*- (.+)$")
+_NLU_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def everyday_examples(folder: Path = NLU_DATA_DIR) -> list[str]:
+    """Accented example lines of the NLU training files (entity annotations removed)."""
+    out: list[str] = []
+    for path in sorted(folder.glob("*.yml")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = _NLU_EXAMPLE.match(line)
+            if m and has_diacritics(m.group(1)):
+                out.append(nfc(_NLU_ANNOTATION.sub(r"\1", m.group(1))))
+    return out
+
+
 
 def _sentences(text: str) -> Iterable[list[str]]:
     for part in _SENTENCE_SPLIT.split(nfc(text)):
@@ -267,7 +285,9 @@ class Restorer:
         if has_diacritics(token):
             if token in self.uni or fold(token) not in self.forms or _has_tone(token):
                 return [token]
-            token = fold(token)          # tone forgotten ("mât" for "mất"): let context decide
+            # tone forgotten ("mât" for "mất"): context picks a tone, the typed vowel marks stay
+            # ("quên" never becomes "quen", "đôi" never "đối")
+            return [token] + [f for f in self.forms[fold(token)] if f != token and _without_tone(f) == token]
         forms = self.forms.get(token)
         if not forms:
             return self._typo_candidates(token) or [token]
@@ -339,6 +359,11 @@ def _has_tone(token: str) -> bool:
 
 
 _TONE_MARKS = frozenset(_TELEX_TONES.values())
+
+
+def _without_tone(syllable: str) -> str:
+    return unicodedata.normalize("NFC", "".join(ch for ch in unicodedata.normalize("NFD", syllable)
+                                                if ch not in _TONE_MARKS))
 
 
 def _telex_vowels(stem: str) -> str:

@@ -1,37 +1,32 @@
-"""Hybrid procedure search: query understanding, lexical BM25 (folded + accented), dense e5, fusion.
+"""Hybrid procedure search: lexical BM25 (folded + accented), dense e5, fusion, priors and variants.
 
-Query pipeline (`SearchEngine.analyze`):
-  tokenize + chat normalisation ("ko" -> "không") -> diacritic restoration when typed without
-  accents -> aspect detection -> aspect/filler stripping -> alias expansion (official wording
-  appended). Retrieval (`SearchEngine.search`): BM25 over folded syllables+bigrams (robust to
+The query is first understood by `query.QueryAnalyzer` (chat normalisation, diacritic restoration,
+aspect stripping, alias expansion). Retrieval (`SearchEngine.search`): BM25 over folded syllables+bigrams (robust to
   missing accents) plus BM25 over accented forms (precise), optionally fused with dense cosine
   similarity; then close variants are resolved (`variants.py`) and the top hit is checked
   against a calibrated no-match threshold.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy import sparse
 
-from knowledge_base.aliases import AliasLexicon, default_lexicon, fold, tokenize
-from knowledge_base.aspects import (
-    ASPECT_WORD, CONTENT, FILLER, PROTECTED, detect_aspect_tokens, filler_matcher, token_status, vocabulary_phrases,
-)
+from knowledge_base.aliases import AliasLexicon, default_lexicon, fold
+from knowledge_base.aspects import CONTENT, FILLER, PROTECTED
 from knowledge_base.dense import DenseIndex, EncoderLike, passage_text
-from knowledge_base.diacritics import EVERYDAY_PHRASES, Restorer, needs_restoration
+from knowledge_base.diacritics import Restorer
 from knowledge_base.lexical import BM25Index, WeightedField, ngram_terms, posting_positions
 from knowledge_base.models import Procedure
+from knowledge_base.query import Analysis, QueryAnalyzer, frequent_name_bigrams, load_restorer
 from knowledge_base.text import syllables
-from knowledge_base.types import Aspect, SearchHit, SearchResult
+from knowledge_base.types import SearchHit, SearchResult
 from knowledge_base.variants import QueryCues, VariantIndex, name_operations, query_operations
 
 log = logging.getLogger(__name__)
@@ -42,8 +37,6 @@ _CITIZEN = re.compile(r"Công dân Việt Nam|Hộ gia đình|Cá nhân", re.IGN
 _FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|doanh nghiệp|cơ sở|đơn vị)\b", re.IGNORECASE)
 _BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"
                            r"trung tâm|văn phòng|nhà thầu|startup|hãng|xưởng|nhà máy|dự án|quỹ)\b")
-
-RESTORER_VERSION = "1"
 
 # Grammatical words: they rarely decide the procedure; kept with a small weight.
 FUNCTION_WORDS = frozenset("""cho của với và ở tại các những được có không từ đến về trong theo đã bị khi
@@ -101,31 +94,6 @@ class SearchConfig:
 
 
 @dataclass
-class Analysis:
-    """The query as understood."""
-    text: str
-    tokens: list[str]                      # chat-normalised syllables as typed
-    restored: list[str]                    # same length; diacritics restored when needed
-    typed_accented: bool                   # the citizen typed with diacritics
-    aspect: Aspect
-    status: list[int]                      # per token: CONTENT / ASPECT_WORD / FILLER / PROTECTED
-    alias_mask: list[bool]                 # per token: inside an everyday term an alias explained
-    expansions: list[str] = field(default_factory=list)
-
-    @property
-    def content(self) -> list[str]:
-        return [t for t, s in zip(self.restored, self.status) if s in (CONTENT, PROTECTED)]
-
-    @property
-    def understood(self) -> str:
-        return " ".join(self.content + self.expansions)
-
-    @property
-    def has_content(self) -> bool:
-        return bool(self.content or self.expansions)
-
-
-@dataclass
 class Scored:
     """Internal ranking detail (for evaluation and debugging)."""
     code: str
@@ -148,41 +116,11 @@ def _column_sums(matrix: sparse.csc_matrix, cols: np.ndarray, col_weights: np.nd
     return np.bincount(matrix.indices[take], weights=values, minlength=n_rows).astype(np.float32)
 
 
-def _catalogue_hash(procedures: Sequence[Procedure]) -> str:
-    h = hashlib.sha1()
-    for p in procedures:
-        h.update(f"{p.code}\t{p.name}\t{p.field}\t{','.join(p.levels)}\n".encode("utf-8"))
-    return h.hexdigest()[:16]
-
-
 def _doc_text(proc: Procedure, max_docs: int) -> str:
     parts = [d.name for d in proc.documents[:max_docs]]
     if proc.result:
         parts.append(proc.result)
     return " ".join(parts)
-
-
-def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon) -> Iterable[str]:
-    """Training text for diacritic restoration: catalogue text + everyday phrasing + lexicon."""
-    for p in procedures:
-        for _ in range(3):
-            yield p.name
-        yield p.field
-        for d in p.documents[:15]:
-            yield d.name[:400]
-        for text in (p.result, p.applicants, p.conditions):
-            if text:
-                yield text[:2000]
-        for step in p.steps[:12]:
-            yield step[:600]
-    for _ in range(20):
-        yield EVERYDAY_PHRASES
-    phrases = vocabulary_phrases()
-    for _ in range(5):
-        yield from phrases
-        for e in lexicon.entries:
-            yield " ".join(e.term)
-            yield e.replacement
 
 
 class SearchEngine:
@@ -195,6 +133,7 @@ class SearchEngine:
         self.position = {c: i for i, c in enumerate(self.codes)}
         self.restorer = restorer
         self.lexicon = lexicon
+        self.analyzer = QueryAnalyzer(restorer, lexicon, frequent_name_bigrams(self.procedures))
         self.dense = dense if encoder is not None else None
         self.encoder = encoder if dense is not None else None
         self.variants = VariantIndex(self.procedures)
@@ -203,7 +142,6 @@ class SearchEngine:
         self.lexical_build_seconds = time.perf_counter() - started
         self._field_keys = np.array([fold(p.field) for p in self.procedures], dtype=object)
         self._level_keys = [{fold(lv) for lv in p.levels} for p in self.procedures]
-        self._name_bigrams = self._frequent_name_bigrams()
         self._name_cov_csc = self._build_name_coverage().tocsc()
         self._build_field_index()
         levels = np.array([min(self.variants.info[c].level, 2) for c in self.codes], dtype=np.float32)
@@ -223,35 +161,13 @@ class SearchEngine:
               encoder: EncoderLike | None = None, model_dir: Path | str | None = None,
               config: SearchConfig | None = None, show_progress: bool = False) -> "SearchEngine":
         lexicon = default_lexicon()
-        restorer = cls.load_restorer(procedures, lexicon, cache_dir)
+        restorer = load_restorer(procedures, lexicon, cache_dir)
         dense = None
         if encoder is not None:
             passages = [passage_text(p) for p in procedures]
             dense, _ = DenseIndex.build_or_load(passages, encoder, cache_dir or Path("."), model_dir or "model",
                                                 show_progress=show_progress)
         return cls(procedures, restorer, lexicon, dense, encoder, config)
-
-    @staticmethod
-    def load_restorer(procedures: Sequence[Procedure], lexicon: AliasLexicon, cache_dir: Path | None) -> Restorer:
-        h = hashlib.sha1(_catalogue_hash(procedures).encode())
-        h.update(RESTORER_VERSION.encode())
-        h.update(EVERYDAY_PHRASES.encode())
-        h.update("\n".join(vocabulary_phrases()).encode())
-        for e in lexicon.entries:
-            h.update(f"{e.kind}{e.term}{e.replacement}".encode())
-        path = (cache_dir / f"restorer-{h.hexdigest()[:16]}.pkl") if cache_dir else None
-        if path is not None and path.is_file():
-            try:
-                return Restorer.load(path)
-            except Exception:  # corrupt cache: rebuild
-                log.warning("restorer cache %s unreadable; rebuilding", path)
-        restorer = Restorer.train(restorer_corpus(procedures, lexicon))
-        if path is not None:
-            restorer.save(path)
-            for stale in path.parent.glob("restorer-*.pkl"):   # models of older catalogues/lexicons
-                if stale != path:
-                    stale.unlink(missing_ok=True)
-        return restorer
 
     def _index_tokens(self, text: str) -> list[str]:
         """Catalogue text tokens with official abbreviations spelled out the way queries are
@@ -326,49 +242,9 @@ class SearchEngine:
             folded_docs.append([WeightedField([fold(t) for t in f.tokens], f.weight) for f in accented_docs[-1]])
         return BM25Index.build(folded_docs), BM25Index.build(accented_docs)
 
-    def _frequent_name_bigrams(self, min_df: int = 2) -> set[tuple[str, str]]:
-        df: Counter = Counter()
-        for p in self.procedures:
-            toks = [fold(t) for t in syllables(p.name)]
-            df.update(set(zip(toks, toks[1:])))
-        return {bg for bg, n in df.items() if n >= min_df}
-
-    def _keep_aspect_phrase(self, tokens: Sequence[str], start: int, end: int) -> bool:
-        """An aspect phrase glued to a neighbour the way catalogue names glue it stays content
-        ("lệ phí trước bạ", "đủ điều kiện kinh doanh", "gia hạn thời gian lưu hành")."""
-        filler = filler_matcher()
-        left = (fold(tokens[start - 1]), fold(tokens[start])) \
-            if start > 0 and filler.match_at(tokens, start - 1, True) is None else None
-        right = (fold(tokens[end - 1]), fold(tokens[end])) \
-            if end < len(tokens) and filler.match_at(tokens, end, True) is None else None
-        return (left in self._name_bigrams) or (right in self._name_bigrams)
-
     # ------------------------------------------------------------------ query understanding
     def analyze(self, text: str) -> Analysis:
-        typed = tokenize(text)
-        typed_accented = not needs_restoration(typed)
-        tokens = self.lexicon.normalize_chat(typed)
-        # Syllables typed with diacritics are kept; the others get the most likely accents.
-        restored = self.restorer.restore_tokens(tokens, keep_plain=typed_accented)
-        aspect = detect_aspect_tokens(restored, exact=True)
-        status = token_status(restored, self._keep_aspect_phrase, exact=True)
-        alias_mask = [False] * len(tokens)
-        expansions: list[str] = []
-        for m in self.lexicon.find_aliases(tokens):
-            # an alias made only of aspect/filler words does not count ("độc thân" does, "ở đâu" never is one)
-            if all(status[k] in (ASPECT_WORD, FILLER) for k in range(m.start, m.end)):
-                continue
-            # a one-syllable alias typed without accents is too ambiguous on its folded form
-            # ("do" is not "đò", "mo" is not "mỏ"): it must be what the restorer read.
-            if m.end - m.start == 1 and restored[m.start] != m.entry.term[0]:
-                continue
-            for k in range(m.start, m.end):
-                alias_mask[k] = True
-                if status[k] == FILLER:      # "làm" in "làm căn cước" explained by the alias
-                    status[k] = CONTENT
-            if m.entry.replacement not in expansions:
-                expansions.append(m.entry.replacement)
-        return Analysis(text, tokens, restored, typed_accented, aspect, status, alias_mask, expansions)
+        return self.analyzer.analyze(text)
 
     def _query_terms(self, a: Analysis, accented: bool) -> dict[str, float]:
         cfg = self.config

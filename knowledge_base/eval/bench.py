@@ -106,6 +106,13 @@ def measure(engine, queries: list[str], clients: int) -> dict[str, float]:
             "max": float(max(latencies)), "qps": len(latencies) / wall}
 
 
+def measure_both(engine, queries: list[str], clients: int) -> tuple[dict, dict]:
+    """(sequential, concurrent) latency stats after a short warm-up."""
+    for q in queries[:5]:
+        engine.search(q)
+    return measure(engine, queries, 1), measure(engine, queries, clients)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=300, help="queries per measurement (0 = all)")
@@ -134,12 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                                 model_dir=settings.embedding_model_dir)
     build_real = time.perf_counter() - t0
     rss_real = rss_mb()
-    for q in queries[:5]:
-        engine.search(q)
-    seq = measure(engine, queries, 1)
-    conc = measure(engine, queries, args.clients)
     rows.append((f"{len(procedures):,} (real)", build_real, engine.lexical_build_seconds, rss_real - rss_model,
-                 rss_real, seq, conc))
+                 rss_real, *measure_both(engine, queries, args.clients)))
     dense_note = "on" if engine.dense is not None else "off"
 
     # ------------------------------------------------------------------ synthetic scale-up
@@ -156,12 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             big_engine.dense, big_engine.encoder = DenseIndex(vecs), engine.encoder
         build_big = time.perf_counter() - t0
         rss_big = rss_mb()
-        for q in queries[:5]:
-            big_engine.search(q)
-        seq_b = measure(big_engine, queries, 1)
-        conc_b = measure(big_engine, queries, args.clients)
         rows.append((f"{len(big):,} (synthetic)", build_big, big_engine.lexical_build_seconds,
-                     rss_big - rss_before, rss_big, seq_b, conc_b))
+                     rss_big - rss_before, rss_big, *measure_both(big_engine, queries, args.clients)))
 
     print(f"Search benchmark: {len(queries)} queries per run (dev questions, 3 styles + out-of-scope); "
           f"dense: {dense_note}; machine: {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}")

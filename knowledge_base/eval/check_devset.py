@@ -102,20 +102,26 @@ def read_jsonl(path: Path, errors: list[str]) -> list[dict]:
     return rows
 
 
+def check_row_shape(row, keys, id_pattern, example, seen, errors):
+    """Keys in order, id format and uniqueness; returns the row's id."""
+    rid = row.get("id", "?")
+    if list(row.keys()) != keys:
+        errors.append(f"{rid}: keys {list(row.keys())} != {keys}")
+    if not isinstance(rid, str) or not re.fullmatch(id_pattern, rid):
+        errors.append(f"{rid}: id must look like {example}")
+    if rid in seen:
+        errors.append(f"{rid}: duplicate id")
+    seen.add(rid)
+    return rid
+
+
 def check_devset(rows, catalogue, errors, warnings):
     groups_in_catalogue = collections.Counter(r["source_group"] for r in catalogue.values())
     names = [(code, norm_name(r["ten_thu_tuc"]), core_name(r["ten_thu_tuc"]))
              for code, r in catalogue.items()]
     seen_ids, seen_natural = set(), {}
     for row in rows:
-        qid = row.get("id", "?")
-        if list(row.keys()) != KEYS:
-            errors.append(f"{qid}: keys {list(row.keys())} != {KEYS}")
-        if not isinstance(qid, str) or not re.fullmatch(r"q\d{3,}", qid):
-            errors.append(f"{qid}: id must look like q001")
-        if qid in seen_ids:
-            errors.append(f"{qid}: duplicate id")
-        seen_ids.add(qid)
+        qid = check_row_shape(row, KEYS, r"q\d{3,}", "q001", seen_ids, errors)
         group = row.get("group")
         if group not in groups_in_catalogue:
             errors.append(f"{qid}: unknown group {group!r}")
@@ -169,14 +175,7 @@ def check_oos(rows, dev_rows, errors):
     seen, texts = set(), set()
     dev_texts = {norm_words(r.get("natural", "")) for r in dev_rows}
     for row in rows:
-        oid = row.get("id", "?")
-        if list(row.keys()) != ["id", "text"]:
-            errors.append(f"{oid}: keys {list(row.keys())} != ['id', 'text']")
-        if not isinstance(oid, str) or not re.fullmatch(r"oos\d{2,}", oid):
-            errors.append(f"{oid}: id must look like oos01")
-        if oid in seen:
-            errors.append(f"{oid}: duplicate id")
-        seen.add(oid)
+        oid = check_row_shape(row, ["id", "text"], r"oos\d{2,}", "oos01", seen, errors)
         text = row.get("text")
         if not isinstance(text, str) or not text.strip():
             errors.append(f"{oid}: text must be a non-empty string")

@@ -69,3 +69,20 @@ def test_needs_restoration() -> None:
     assert needs_restoration(["lam", "the", "can", "cuoc"])
     assert not needs_restoration(["làm", "thẻ", "căn", "cước"])
     assert not needs_restoration(["123"])
+
+
+def test_forgotten_tone_keeps_the_typed_vowel_marks() -> None:
+    # "quên" (forget) and "quen" (acquainted) differ by a vowel mark, not a tone: typing "quên"
+    # must never come back as "quen", even when only "quen" is known; "mât" may become "mất".
+    restorer = Restorer.train(["tôi quen anh ấy", "mất bao lâu", "mất giấy tờ"] * 3)
+    assert restorer.restore_tokens(["quên", "mang", "thẻ"], keep_plain=True)[0] == "quên"
+    assert restorer.restore_tokens(["mât", "bao", "lâu"], keep_plain=True)[0] == "mất"
+
+
+def test_everyday_examples_come_from_the_nlu_files(tmp_path) -> None:
+    from knowledge_base.diacritics import everyday_examples
+
+    (tmp_path / "procedures.yml").write_text(
+        'nlu:\n- intent: ask\n  examples: |\n    - con trai tôi cần [căn cước](procedure_code) gì\n'
+        '    - con trai toi can can cuoc gi\n', encoding="utf-8")
+    assert everyday_examples(tmp_path) == ["con trai tôi cần căn cước gì"]
