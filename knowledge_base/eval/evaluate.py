@@ -5,7 +5,8 @@
 For each question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting
 when its code is in the question's `acceptable` list; aspect accuracy; the share of dev
 questions flagged not confident (false rejects) and of out-of-scope lines flagged confident
-(false accepts); search latency p50/p95 over every dev query.
+(false accepts), and of administrative questions about procedures the crawled catalogue lacks
+(`not_in_catalogue.jsonl`) flagged confident; search latency p50/p95 over every dev query.
 """
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devset", type=Path, default=HERE / "devset.jsonl")
     parser.add_argument("--oos", type=Path, default=HERE / "out_of_scope.jsonl")
+    parser.add_argument("--nic", type=Path, default=HERE / "not_in_catalogue.jsonl")
     parser.add_argument("--no-dense", action="store_true", help="lexical only (skip the encoder)")
     parser.add_argument("--fusion", choices=["weighted", "rrf", "lexical"], default=None)
     parser.add_argument("--dense-weight", type=float, default=None)
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = BaselineBM25(kb.procedures)
     dev = load_jsonl(args.devset)
     oos = load_jsonl(args.oos) if args.oos.is_file() else []
+    nic = load_jsonl(args.nic) if args.nic.is_file() else []
 
     for q in (dev[0][STYLES[0]], "warm up"):  # first query pays lazy initialisation
         kb.search(q)
@@ -107,15 +110,21 @@ def main(argv: list[str] | None = None) -> int:
         n = len(dev)
         rows.append((style, top1 / n, rec5 / n, b_top1 / n, b_rec5 / n))
 
-    oos_accepted = 0
-    for item in oos:
-        res = kb.search(item["text"], limit=5)
-        latencies.append(res.took_ms)
-        if res.confident:
-            oos_accepted += 1
-            if args.failures:
-                failures.append(f"[oos] {item['id']} {item['text']!r} accepted -> "
-                                f"{res.hits[0].code} {res.hits[0].name[:60]}")
+    def accepted(items: list[dict], tag: str) -> int:
+        """How many of these lines (which no procedure answers) the search is confident about."""
+        count = 0
+        for item in items:
+            res = kb.search(item["text"], limit=5)
+            latencies.append(res.took_ms)
+            if res.confident:
+                count += 1
+                if args.failures:
+                    failures.append(f"[{tag}] {item['id']} {item['text']!r} accepted -> "
+                                    f"{res.hits[0].code} {res.hits[0].name[:60]}")
+        return count
+
+    oos_accepted = accepted(oos, "oos")
+    nic_accepted = accepted(nic, "nic")
 
     if failures:
         print("\n".join(failures))
@@ -134,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     if oos:
         print(f"out-of-scope rejected:                {1 - oos_accepted / len(oos):.3f} "
               f"(false accept {oos_accepted}/{len(oos)})")
+    if nic:
+        print(f"not-in-catalogue rejected:            {1 - nic_accepted / len(nic):.3f} "
+              f"(false accept {nic_accepted}/{len(nic)}: procedures outside the 2,642 crawled)")
     print(f"search latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
           f"max {max(latencies):.1f}  (n={len(latencies)}, mean {statistics.mean(latencies):.1f})")
     return 0
