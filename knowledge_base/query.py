@@ -50,6 +50,14 @@ class Analysis:
         return " ".join(self.content + self.expansions)
 
     @property
+    def cue_text(self) -> str:
+        """The understood query for variant/operation cues: "lại" in "để lại" (left behind:
+        "đất ông bà để lại") is not "làm lại" (again)."""
+        words = [t for i, (t, s) in enumerate(zip(self.restored, self.status)) if s in (CONTENT, PROTECTED)
+                 and not (t == "lại" and i > 0 and self.restored[i - 1] == "để")]
+        return " ".join(words + self.expansions)
+
+    @property
     def has_content(self) -> bool:
         return bool(self.content or self.expansions)
 

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 _FOREIGN_NAME = re.compile(r"\bnuoc ngoai\b")
 _CITIZEN = re.compile(r"Công dân Việt Nam|Hộ gia đình|Cá nhân", re.IGNORECASE)
+_PARENTHESISED = re.compile(r"\(([^()]*)\)")
+_QUALIFIER_START = re.compile(r"(?<=\w)\s*,?\s+đối với\b", re.IGNORECASE)
 # A name addressed to organisations ("... đối với tổ chức đang sử dụng đất") without naming citizens.
 _FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|doanh nghiệp|cơ sở|đơn vị)\b", re.IGNORECASE)
 _BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"
@@ -49,6 +51,7 @@ BENEFICIARIES = frozenset("""con vợ chồng bố mẹ cha ông bà anh chị e
 class SearchConfig:
     # lexical document fields
     name_weight: float = 3.0
+    qualifier_weight: float = 2.5          # name qualifier: "đối với ...", "(...)"
     field_weight: float = 0.7
     text_weight: float = 0.25
     max_doc_names: int = 8
@@ -61,7 +64,7 @@ class SearchConfig:
     expansion_weight: float = 1.0
     # lexical evidence beyond BM25
     name_cov_weight: float = 0.35          # share of the score that depends on how much of the name the query covers
-    name_qualifier_weight: float = 0.5     # weight of name syllables after "đối với" in that coverage
+    name_qualifier_weight: float = 0.2     # weight of the name qualifier's syllables in that coverage
     field_weight_query: float = 0.2        # share of the score given by how well the query fits the procedure's field
     candidates: int = 100
     # fusion (measured: weighted 0.3 beats RRF by ~6 points top-1 on the dev set)
@@ -78,7 +81,7 @@ class SearchConfig:
     # priors and variants
     level_prior: float = 0.03              # per level step away from cấp xã (citizen-facing first)
     foreign_penalty: float = 0.08          # names about foreigners when the query never says so
-    non_citizen_penalty: float = 0.06      # procedures citizens cannot apply for, unless the query is about a business
+    non_citizen_penalty: float = 0.10      # procedures citizens cannot apply for, unless the query is about a business
     popularity_weight: float = 0.04        # procedures offered in several variants (levels, foreign...) are common ones
     operation_penalty: float = 0.15        # name starts with an operation (cấp lại, xóa, thu hồi...) the query never hints at
     variant_closeness: float = 0.9
@@ -181,6 +184,17 @@ class SearchEngine:
         toks = self._index_tokens(name)
         return toks[2:] if toks[:2] == ["thủ", "tục"] else toks   # "Thủ tục đăng ký khai sinh"
 
+    def _name_parts(self, name: str) -> tuple[list[str], list[str]]:
+        """(head, qualifier) tokens of a name. The qualifier - parenthesised lists and what follows
+        "đối với" ("... đối với công trình cấp III, cấp IV (Công trình không theo tuyến/...)") - says
+        to whom or what the procedure applies; citizens name the head. Indexed apart so that a long
+        qualifier does not sink the head's match (BM25 length normalisation, name coverage)."""
+        inside = " ".join(_PARENTHESISED.findall(name))
+        outside = _PARENTHESISED.sub(" ", name)
+        m = _QUALIFIER_START.search(outside)
+        head, tail = (outside[:m.start()], outside[m.start():]) if m else (outside, "")
+        return self._name_tokens(head), self._index_tokens(tail + " " + inside)
+
     def _build_name_coverage(self) -> sparse.csr_matrix:
         """(docs x folded vocab) idf share of each distinct name syllable: row @ query indicator =
         how much of the procedure's name the query accounts for. Syllables of the qualifier
@@ -189,13 +203,13 @@ class SearchEngine:
         q = self.config.name_qualifier_weight
         rows, cols, vals = [], [], []
         for d, p in enumerate(self.procedures):
-            toks = [fold(x) for x in self._name_tokens(p.name)]
-            cut = next((i for i in range(2, len(toks) - 1) if toks[i] == "doi" and toks[i + 1] == "voi"), len(toks))
+            head, qualifier = self._name_parts(p.name)
             weight: dict[int, float] = {}
-            for i, t in enumerate(toks):
-                j = self.folded.vocab.get(t)
-                if j is not None:
-                    weight[j] = max(weight.get(j, 0.0), float(self.folded.idf[j]) * (1.0 if i < cut else q))
+            for toks, share in ((head, 1.0), (qualifier, q)):
+                for t in toks:
+                    j = self.folded.vocab.get(fold(t))
+                    if j is not None:
+                        weight[j] = max(weight.get(j, 0.0), float(self.folded.idf[j]) * share)
             if not weight:
                 continue
             ids = sorted(weight)
@@ -235,10 +249,10 @@ class SearchEngine:
         }
         folded_docs, accented_docs = [], []
         for p in self.procedures:
-            name, fld = self._name_tokens(p.name), self._index_tokens(p.field)
+            (head, qualifier), fld = self._name_parts(p.name), self._index_tokens(p.field)
             text = self._index_tokens(_doc_text(p, cfg.max_doc_names))
-            accented_docs.append([WeightedField(name, cfg.name_weight), WeightedField(fld, cfg.field_weight),
-                                  WeightedField(text, cfg.text_weight)])
+            accented_docs.append([WeightedField(head, cfg.name_weight), WeightedField(qualifier, cfg.qualifier_weight),
+                                  WeightedField(fld, cfg.field_weight), WeightedField(text, cfg.text_weight)])
             folded_docs.append([WeightedField([fold(t) for t in f.tokens], f.weight) for f in accented_docs[-1]])
         return BM25Index.build(folded_docs), BM25Index.build(accented_docs)
 
@@ -312,7 +326,7 @@ class SearchEngine:
         if not _BUSINESS_CUE.search(a.understood):
             prior = prior - cfg.non_citizen_penalty * self._non_citizen[cand]
         if cfg.operation_penalty > 0:
-            q_ops = query_operations(a.understood)
+            q_ops = query_operations(a.cue_text)
             prior = prior - cfg.operation_penalty * np.array(
                 [bool(self._operations[d] - q_ops) for d in cand], dtype=np.float32)
         return prior
@@ -338,7 +352,7 @@ class SearchEngine:
         cand = np.argpartition(-lex, k - 1)[:k] if k < n else np.arange(n)
         cand = cand[lex[cand] > 0]
         use_dense = self.dense is not None and self.encoder is not None and cfg.fusion != "lexical"
-        cues = QueryCues.from_text(a.understood)
+        cues = QueryCues.from_text(a.cue_text)
         ncov_all = self.name_coverage_all(q_fold)          # computed once per query, reused below
         cov_all: list[np.ndarray] = []                     # lazily
 

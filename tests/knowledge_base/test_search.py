@@ -114,6 +114,12 @@ def test_operations() -> None:
     assert query_operations("công ty muốn tạm dừng hoạt động") == {"stop"}
 
 
+def test_left_behind_is_not_again(engine: SearchEngine) -> None:
+    a = engine.analyze("xin cấp sổ đỏ lần đầu cho đất ông bà để lại")
+    assert QueryCues.from_text(a.cue_text).action is None and "again" not in query_operations(a.cue_text)
+    assert QueryCues.from_text(engine.analyze("làm lại sổ đỏ bị rách").cue_text).action == "again"
+
+
 # ---------------------------------------------------------------------- dense index
 class HashEncoder:
     """Deterministic bag-of-syllables vectors: enough to exercise the dense code paths."""
@@ -194,3 +200,22 @@ def test_analysis_restores_and_expands(engine: SearchEngine) -> None:
     assert a.aspect.value == "duration"
     assert "sổ" in a.content and "đỏ" in a.content
     assert any("giấy chứng nhận quyền sử dụng đất" in e for e in a.expansions)
+
+
+def test_name_head_and_qualifier(engine: SearchEngine) -> None:
+    head, qualifier = engine._name_parts("Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV "
+                                         "(Công trình không theo tuyến/Theo tuyến trong đô thị) và nhà ở riêng lẻ")
+    assert head == "cấp giấy phép xây dựng mới".split()
+    assert qualifier[:2] == ["đối", "với"] and "tuyến" in qualifier and "riêng" in qualifier
+    assert engine._name_parts("Thủ tục đăng ký khai sinh") == (["đăng", "ký", "khai", "sinh"], [])
+
+
+@pytest.mark.parametrize("query, expected, rival", [
+    # the general procedure for citizens, not the one for organisations or for railway works,
+    # although their names are shorter (phrasings not in the dev set)
+    ("cấp sổ đỏ lần đầu cho hộ gia đình", "1.013978", "1.012753"),
+    ("giấy phép xây dựng nhà ở cho gia đình", "1.013225", "1.005134"),
+])
+def test_citizen_facing_general_procedure_wins(engine: SearchEngine, query: str, expected: str, rival: str) -> None:
+    codes = [h.code for h in engine.search(query, limit=5).hits]
+    assert expected in codes and (rival not in codes or codes.index(expected) < codes.index(rival)), codes
