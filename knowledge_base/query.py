@@ -51,15 +51,34 @@ class Analysis:
 
     @property
     def cue_text(self) -> str:
-        """The understood query for variant/operation cues: "lại" in "để lại" (left behind:
-        "đất ông bà để lại") is not "làm lại" (again)."""
-        words = [t for i, (t, s) in enumerate(zip(self.restored, self.status)) if s in (CONTENT, PROTECTED)
-                 and not (t == "lại" and i > 0 and self.restored[i - 1] == "để")]
+        """The understood query for variant/operation cues, without two false cues: "lại" in "để lại"
+        (left behind: "đất ông bà để lại") is not "làm lại", and "mất" after a relative ("bà nội em
+        mới mất": died) is not "bị mất" (lost)."""
+        r = self.restored
+        words = [t for i, (t, s) in enumerate(zip(r, self.status)) if s in (CONTENT, PROTECTED)
+                 and not (t == "lại" and i > 0 and r[i - 1] == "để")
+                 and not (t == "mất" and _died(r, i))]
         return " ".join(words + self.expansions)
 
     @property
     def has_content(self) -> bool:
         return bool(self.content or self.expansions)
+
+
+RELATIVES = frozenset("ông bà bố mẹ cha má vợ chồng cụ anh chị em con cháu nội ngoại người".split())
+_LOSING = frozenset("làm bị đánh để".split())
+# Words that follow "mất" = died ("mẹ tôi mất năm ngoái", "ông mất rồi, làm khai tử"), where "mất" =
+# lost is followed by what was lost ("con tôi mất giấy khai sinh").
+_AFTER_DIED = frozenset("rồi năm được thì làm cần tại ở vào hôm từ lâu đã nay nên mà khi để muốn giờ xong "
+                        "các không chưa".split())
+
+
+def _died(restored: Sequence[str], i: int) -> bool:
+    """ "mất" at i means died: a relative in the three words before, not "làm/bị/đánh mất", and
+    no lost object after it."""
+    return (i > 0 and restored[i - 1] not in _LOSING
+            and any(t in RELATIVES for t in restored[max(0, i - 3):i])
+            and (i + 1 == len(restored) or restored[i + 1] in _AFTER_DIED))
 
 
 def _catalogue_hash(procedures: Sequence[Procedure]) -> str:

@@ -219,3 +219,13 @@ def test_name_head_and_qualifier(engine: SearchEngine) -> None:
 def test_citizen_facing_general_procedure_wins(engine: SearchEngine, query: str, expected: str, rival: str) -> None:
     codes = [h.code for h in engine.search(query, limit=5).hits]
     assert expected in codes and (rival not in codes or codes.index(expected) < codes.index(rival)), codes
+
+
+@pytest.mark.parametrize("text, action", [
+    ("bà nội em mới mất, làm giấy khai tử cần gì", None),     # died
+    ("mẹ tôi mất năm ngoái, giờ làm khai tử", None),
+    ("con tôi mất giấy khai sinh", "again"),                   # lost
+    ("mẹ tôi làm mất căn cước", "again"),
+])
+def test_died_is_not_lost(engine: SearchEngine, text: str, action: str | None) -> None:
+    assert QueryCues.from_text(engine.analyze(text).cue_text).action == action
