@@ -438,19 +438,35 @@ def _assemble(proc: Procedure, body: list[str]) -> str:
     return text.replace(MISSING, "").strip()
 
 
-def compose_answer(proc: Procedure, aspect: Aspect) -> str:
-    """Reply about `proc` for `aspect`: heading, the asked content (or a polite fallback), source link."""
+def _also_body(proc: Procedure, aspect: Aspect) -> list[str]:
+    """A further asked aspect, after the main one: its content, or one line saying the portal lacks it."""
+    if aspect is Aspect.OVERVIEW:
+        return []
+    body = _BODIES[aspect](proc)
+    if body is None:
+        return [f"Về {_ASPECT_NAMES.get(aspect, 'nội dung này')}: Cổng Dịch vụ công Quốc gia chưa có thông tin."]
+    first = re.sub(r"^Dạ,\s*", "", body[0])
+    return [first[:1].upper() + first[1:]] + body[1:]
+
+
+def compose_answer(proc: Procedure, aspect: Aspect, also: Sequence[Aspect] = ()) -> str:
+    """Reply about `proc` for `aspect` (and the further aspects asked in the same question, `also`):
+    heading, the asked content (or a polite fallback), source link."""
     if aspect is Aspect.OVERVIEW:
         return _assemble(proc, _body_overview(proc))
     body = _BODIES[aspect](proc)
     if body is None:
         body = _missing_body(proc, aspect)
-    text = _assemble(proc, body)
+    extra: list[str] = []
+    for other in also:
+        if other is not aspect:
+            extra += [""] + _also_body(proc, other)
+    text = _assemble(proc, body + extra)
     if aspect is Aspect.DOCUMENTS and proc.documents:
         width = 180
         while len(text) > MAX_CHARS and width > 60:        # long names: shorten items, not the list
             width -= 30
-            text = _assemble(proc, _documents_body(proc, width))
+            text = _assemble(proc, _documents_body(proc, width) + extra)
     if len(text) > MAX_CHARS:
         source = _source(proc)
         cut = text[:MAX_CHARS - len(source) - 60]

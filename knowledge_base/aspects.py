@@ -128,25 +128,35 @@ def _aspect_order(aspect: Aspect) -> int:
     return list(_ASPECT_PHRASES).index(aspect)
 
 
-def detect_aspect_tokens(tokens: Sequence[str], exact: bool = False) -> Aspect:
-    """exact: tokens carry their final diacritics (restored), match phrases exactly."""
+def detect_aspects_tokens(tokens: Sequence[str], exact: bool = False, limit: int = 2) -> list[Aspect]:
+    """The aspects asked about, the main one first ("làm lại ở đâu, cần gì" -> [WHERE, DOCUMENTS]).
+    exact: tokens carry their final diacritics (restored), match phrases exactly."""
     found = [(aspect, end - start, start) for start, end, aspect in _aspect_matcher().find_all(tokens, exact)]
     yes_no = _yes_no_matcher().find_all(tokens, exact)
     strong = any(tuple(tokens[s:e]) in _STRONG_CONDITIONS for s, e, _ in yes_no) if exact else \
         any(tuple(fold(t) for t in tokens[s:e]) in {tuple(fold(x) for x in p) for p in _STRONG_CONDITIONS}
             for s, e, _ in yes_no)
     # Specific aspects beat a yes/no question, which beats STEPS' generic "như thế nào";
-    # otherwise the first mention wins.
+    # otherwise the first mention wins. Further specific aspects follow in the order asked.
     specific = [f for f in found if f[0] != Aspect.STEPS]
     if strong and all(f[0] == Aspect.DURATION for f in specific):
-        return Aspect.CONDITIONS
+        return [Aspect.CONDITIONS]
     if not specific and yes_no:
-        return Aspect.CONDITIONS
+        return [Aspect.CONDITIONS]
     if not found:
-        return Aspect.OVERVIEW
+        return [Aspect.OVERVIEW]
     pool = specific or found
     pool.sort(key=lambda f: (_aspect_order(f[0]) if f[0] in (Aspect.FEE, Aspect.DURATION) else 99, f[2]))
-    return pool[0][0]  # type: ignore[return-value]
+    aspects = [pool[0][0]]
+    for aspect, _, _ in sorted(specific, key=lambda f: f[2]):
+        if aspect not in aspects and len(aspects) < limit:
+            aspects.append(aspect)
+    return aspects  # type: ignore[return-value]
+
+
+def detect_aspect_tokens(tokens: Sequence[str], exact: bool = False) -> Aspect:
+    """The main aspect asked about; OVERVIEW when nothing specific is asked."""
+    return detect_aspects_tokens(tokens, exact, limit=1)[0]
 
 
 def detect_aspect(text: str) -> Aspect:

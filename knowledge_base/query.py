@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from knowledge_base.aliases import AliasLexicon, fold, tokenize
 from knowledge_base.aspects import (
-    ASPECT_WORD, CONTENT, FILLER, PROTECTED, detect_aspect_tokens, filler_matcher, token_status, vocabulary_phrases,
+    ASPECT_WORD, CONTENT, FILLER, PROTECTED, detect_aspects_tokens, filler_matcher, token_status, vocabulary_phrases,
 )
 from knowledge_base.diacritics import EVERYDAY_PHRASES, Restorer, everyday_examples, needs_restoration
 from knowledge_base.models import Procedure
@@ -36,10 +36,14 @@ class Analysis:
     tokens: list[str]                      # chat-normalised syllables as typed
     restored: list[str]                    # same length; diacritics restored when needed
     typed_accented: bool                   # the citizen typed with diacritics
-    aspect: Aspect
+    aspects: list[Aspect]                  # asked aspects, the main one first (at least one)
     status: list[int]                      # per token: CONTENT / ASPECT_WORD / FILLER / PROTECTED
     alias_mask: list[bool]                 # per token: inside an everyday term an alias explained
     expansions: list[str] = field(default_factory=list)
+
+    @property
+    def aspect(self) -> Aspect:
+        return self.aspects[0]
 
     @property
     def content(self) -> list[str]:
@@ -104,7 +108,7 @@ def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon) -> I
     for _ in range(20):
         yield EVERYDAY_PHRASES
     examples = everyday_examples()
-    for _ in range(5):
+    for _ in range(20):    # chat register: outweighs the catalogue's prose for "mới", "năm", "có"...
         yield from examples
     phrases = vocabulary_phrases()
     for _ in range(5):
@@ -168,7 +172,7 @@ class QueryAnalyzer:
         tokens = self.lexicon.normalize_chat(typed)
         # Syllables typed with diacritics are kept; the others get the most likely accents.
         restored = self.restorer.restore_tokens(tokens, keep_plain=typed_accented)
-        aspect = detect_aspect_tokens(restored, exact=True)
+        aspects = detect_aspects_tokens(restored, exact=True)
         status = token_status(restored, self._keep_aspect_phrase, exact=True)
         alias_mask = [False] * len(tokens)
         expansions: list[str] = []
@@ -186,4 +190,4 @@ class QueryAnalyzer:
                     status[k] = CONTENT
             if m.entry.replacement not in expansions:
                 expansions.append(m.entry.replacement)
-        return Analysis(text, tokens, restored, typed_accented, aspect, status, alias_mask, expansions)
+        return Analysis(text, tokens, restored, typed_accented, aspects, status, alias_mask, expansions)

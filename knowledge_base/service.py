@@ -107,8 +107,8 @@ class KnowledgeBase:
         }
 
     # ------------------------------------------------------------------ dialogue
-    def _answer(self, proc: Procedure, aspect: Aspect) -> Reply:
-        return Reply(kind="answer", text=compose_answer(proc, aspect), procedure_codes=[proc.code],
+    def _answer(self, proc: Procedure, aspect: Aspect, also: list[Aspect] | None = None) -> Reply:
+        return Reply(kind="answer", text=compose_answer(proc, aspect, also or ()), procedure_codes=[proc.code],
                      aspect=aspect)
 
     def _ambiguous(self, scored: list[Scored]) -> list[Scored]:
@@ -130,22 +130,23 @@ class KnowledgeBase:
                 aspect: Aspect | None = None) -> Reply:
         analysis: Analysis = self.engine.analyze(text or "")
         asked = analysis.aspect if analysis.aspect != Aspect.OVERVIEW or aspect is None else aspect
+        also = analysis.aspects[1:]           # "ở đâu, cần gì": answer both
         if chosen_code:
             proc = self.get(chosen_code)
             if proc is not None:
-                return self._answer(proc, asked)
+                return self._answer(proc, asked, also)
         if not analysis.has_content:
             # Follow-up without procedure words ("còn lệ phí thì sao"): stay on the context procedure.
             proc = self.get(context_code) if context_code else None
             if proc is not None:
-                return self._answer(proc, asked)
+                return self._answer(proc, asked, also)
             return Reply(kind="no_match", text=ASK_PROCEDURE_TEXT, aspect=asked)
         scored = self.engine.rank(analysis, limit=8)
         if not scored or not self.engine.is_confident(scored[0]):
             proc = self.get(context_code) if context_code else None
             if proc is not None and analysis.aspect != Aspect.OVERVIEW \
                     and len(analysis.content) <= 2:
-                return self._answer(proc, asked)
+                return self._answer(proc, asked, also)
             return Reply(kind="no_match", text=NO_MATCH_TEXT, aspect=asked)
         rivals = self._ambiguous(scored)
         if rivals:
@@ -153,7 +154,7 @@ class KnowledgeBase:
             choices = [Choice(code=s.code, title=compose_choice_title(self._by_code[s.code])) for s in rivals]
             return Reply(kind="clarify", text=CLARIFY_TEXT, procedure_codes=[s.code for s in rivals],
                          choices=choices, aspect=asked)
-        return self._answer(self._by_code[scored[0].code], asked)
+        return self._answer(self._by_code[scored[0].code], asked, also)
 
 
 _KB: KnowledgeBase | None = None

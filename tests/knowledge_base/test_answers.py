@@ -179,3 +179,12 @@ def test_every_answer_for_every_procedure_is_clean(catalogue: dict[str, Procedur
             assert text.rstrip().endswith(f"Nguồn: {proc.url}"), (proc.code, aspect)
             assert len(text) <= MAX_CHARS, (proc.code, aspect)
             assert "None" not in text, (proc.code, aspect)
+
+
+def test_a_second_asked_aspect_is_answered_after_the_first(birth: Procedure) -> None:
+    text = compose_answer(birth, Aspect.WHERE, also=[Aspect.FEE])
+    first_line = body(compose_answer(birth, Aspect.WHERE)).strip().splitlines()[0]
+    assert first_line and text.index(first_line) < text.index("miễn phí")
+    assert text.count("Nguồn: ") == 1
+    missing = compose_answer(minimal(), Aspect.FEE, also=[Aspect.DOCUMENTS])
+    assert "Về thành phần hồ sơ: Cổng Dịch vụ công Quốc gia chưa có thông tin." in missing

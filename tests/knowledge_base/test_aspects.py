@@ -57,3 +57,16 @@ def test_keep_vetoes_stripping_of_name_collocations() -> None:
 
 def test_greetings_and_filler_leave_nothing() -> None:
     assert strip_aspect_words("xin chào ạ") == ""
+
+
+@pytest.mark.parametrize("text, aspects", [
+    ("lam lai o dau, can giay to gi", [Aspect.WHERE, Aspect.DOCUMENTS]),
+    ("lệ phí và thời gian làm hộ chiếu", [Aspect.FEE, Aspect.DURATION]),
+    ("làm hộ chiếu mất bao lâu", [Aspect.DURATION]),
+    ("đăng ký khai sinh", [Aspect.OVERVIEW]),
+])
+def test_several_aspects_in_one_question(text: str, aspects: list[Aspect]) -> None:
+    from knowledge_base.aliases import normalize
+    from knowledge_base.aspects import detect_aspects_tokens
+
+    assert detect_aspects_tokens(normalize(text)) == aspects
