@@ -12,6 +12,7 @@ import pickle
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -206,6 +207,20 @@ _NLU_EXAMPLE = re.compile(r"^\s*- (.+)$")
 _NLU_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
+@lru_cache(maxsize=1)
+def dictionary_syllables() -> frozenset[str]:
+    """Every syllable of underthesea's Vietnamese word list (Viet74K): a syllable found there is a real
+    word, never a typo to correct. Empty when the list is unavailable."""
+    try:
+        import underthesea
+
+        path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(syl for line in lines for syl in syllables(line))
+
+
 def everyday_examples(folder: Path = NLU_DATA_DIR) -> list[str]:
     """Accented example lines of the NLU training files (entity annotations removed)."""
     out: list[str] = []
@@ -290,7 +305,11 @@ class Restorer:
             return [token] + [f for f in self.forms[fold(token)] if f != token and _without_tone(f) == token]
         forms = self.forms.get(token)
         if not forms:
+            if token in dictionary_syllables():     # a real word the catalogue never uses ("trồng rau")
+                return [token]
             return self._typo_candidates(token) or [token]
+        if keep_plain and token not in forms and token in dictionary_syllables():
+            return [token]                          # typed with diacritics elsewhere: "con trai" stays
         if keep_plain and token in forms:
             # a real accent-free syllable ("di chúc", "ủy ban"), not a rare variant of an accented one
             best = max(self.uni.get(f, 0) for f in forms)

@@ -86,3 +86,15 @@ def test_everyday_examples_come_from_the_nlu_files(tmp_path) -> None:
         'nlu:\n- intent: ask\n  examples: |\n    - con trai tôi cần [căn cước](procedure_code) gì\n'
         '    - con trai toi can can cuoc gi\n', encoding="utf-8")
     assert everyday_examples(tmp_path) == ["con trai tôi cần căn cước gì"]
+
+
+def test_dictionary_words_are_not_typos() -> None:
+    # "rau" and "trai" never occur in this corpus; they are still Vietnamese words, not typos of
+    # "đầu" / "trái" (underthesea's word list says so), while "sih" is a typo of "sinh".
+    from knowledge_base.diacritics import dictionary_syllables
+
+    assert {"rau", "trai", "sông"} <= dictionary_syllables()
+    restorer = Restorer.train(["trồng cây đầu năm", "đăng ký khai sinh cho con", "bên trái"] * 3)
+    assert restorer.restore_tokens(["trồng", "rau"], keep_plain=True) == ["trồng", "rau"]
+    assert restorer.restore_tokens(["con", "trai", "tôi"], keep_plain=True)[1] == "trai"
+    assert restorer.restore_tokens(["khai", "sih"]) == ["khai", "sinh"]
