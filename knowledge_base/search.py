@@ -35,6 +35,29 @@ _FOREIGN_NAME = re.compile(r"\bnuoc ngoai\b")
 _CITIZEN = re.compile(r"Công dân Việt Nam|Hộ gia đình|Cá nhân", re.IGNORECASE)
 _PARENTHESISED = re.compile(r"\(([^()]*)\)")
 _QUALIFIER_START = re.compile(r"(?<=\w)\s*,?\s+đối với\b", re.IGNORECASE)
+# Age limits written in names ("cho người dưới 14 tuổi", "từ đủ 14 tuổi trở lên") and ages in questions.
+_AGE_UNDER = re.compile(r"\bdưới (\d{1,3}) tuổi\b", re.IGNORECASE)
+_AGE_FROM = re.compile(r"\btừ (?:đủ )?(\d{1,3}) tuổi trở lên\b", re.IGNORECASE)
+_QUERY_AGE = re.compile(r"\b(\d{1,3}) tuổi\b")
+_SMALL_CHILD = re.compile(r"\b(?:em bé|trẻ em|trẻ nhỏ|con nhỏ|sơ sinh|mới sinh|cháu bé|bé)\b")
+
+
+def age_range(name: str) -> tuple[int, int] | None:
+    """The ages a procedure is for, when its name says so."""
+    if m := _AGE_UNDER.search(name):
+        return 0, int(m.group(1)) - 1
+    if m := _AGE_FROM.search(name):
+        return int(m.group(1)), 200
+    return None
+
+
+def query_age(text: str) -> int | None:
+    """The age a question is about: "bé nhà tôi 5 tuổi" -> 5; "làm căn cước cho bé" -> a small child."""
+    if m := _QUERY_AGE.search(text):
+        return int(m.group(1))
+    return 3 if _SMALL_CHILD.search(text) else None
+
+
 # A name addressed to organisations ("... đối với tổ chức đang sử dụng đất") without naming citizens.
 _FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|doanh nghiệp|cơ sở|đơn vị)\b", re.IGNORECASE)
 _BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"
@@ -84,6 +107,7 @@ class SearchConfig:
     non_citizen_penalty: float = 0.10      # procedures citizens cannot apply for, unless the query is about a business
     popularity_weight: float = 0.04        # procedures offered in several variants (levels, foreign...) are common ones
     operation_penalty: float = 0.15        # name starts with an operation (cấp lại, xóa, thu hồi...) the query never hints at
+    age_penalty: float = 0.15              # the name's age limit excludes the age asked about
     variant_closeness: float = 0.9
     # no-match, calibrated on the dev set vs out-of-scope lines (see eval/evaluate.py):
     # with dense on, the e5 cosine of the top hit separates them best; lexical-only falls back
@@ -152,6 +176,7 @@ class SearchEngine:
         self._level_prior = 1.0 - self.config.level_prior * levels
         self._foreign = foreign
         self._operations = [name_operations(p.name) for p in self.procedures]
+        self._age_ranges = [age_range(p.name) for p in self.procedures]
         sizes = np.array([len(self.variants.siblings(c)) for c in self.codes], dtype=np.float32)
         self._popularity = np.minimum(sizes - 1.0, 2.0) / 2.0
         self._non_citizen = np.array([not _CITIZEN.search(p.applicants or "Công dân Việt Nam")
@@ -329,6 +354,11 @@ class SearchEngine:
             q_ops = query_operations(a.cue_text)
             prior = prior - cfg.operation_penalty * np.array(
                 [bool(self._operations[d] - q_ops) for d in cand], dtype=np.float32)
+        age = query_age(" ".join(a.restored))
+        if age is not None:
+            ranges = [self._age_ranges[d] for d in cand]
+            prior = prior - cfg.age_penalty * np.array(
+                [r is not None and not r[0] <= age <= r[1] for r in ranges], dtype=np.float32)
         return prior
 
     def _order(self, cand: np.ndarray, fused: np.ndarray, cues: QueryCues, limit: int) -> list[tuple[str, float]]:

@@ -229,3 +229,14 @@ def test_citizen_facing_general_procedure_wins(engine: SearchEngine, query: str,
 ])
 def test_died_is_not_lost(engine: SearchEngine, text: str, action: str | None) -> None:
     assert QueryCues.from_text(engine.analyze(text).cue_text).action == action
+
+
+def test_age_in_the_question_picks_the_age_limited_variant(engine: SearchEngine) -> None:
+    from knowledge_base.search import age_range, query_age
+
+    assert age_range("Cấp thẻ căn cước cho người dưới 14 tuổi") == (0, 13)
+    assert age_range("Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên") == (14, 200)
+    assert query_age("con tôi 10 tuổi") == 10 and query_age("làm cho em bé") == 3 and query_age("làm căn cước") is None
+    young = engine.search("xin thẻ căn cước cho con 10 tuổi", limit=3).hits[0]
+    adult = engine.search("xin thẻ căn cước cho người 30 tuổi", limit=3).hits[0]
+    assert "dưới 14 tuổi" in young.name and "từ đủ 14 tuổi" in adult.name
