@@ -102,7 +102,7 @@ class SearchConfig:
     skip_dense_coverage: float = 0.30
     skip_dense_name_coverage: float = 0.30
     # priors and variants
-    level_prior: float = 0.03              # per level step away from cấp xã (citizen-facing first)
+    level_prior: float = 0.06              # per level step away from cấp xã (citizen-facing first)
     foreign_penalty: float = 0.08          # names about foreigners when the query never says so
     non_citizen_penalty: float = 0.10      # procedures citizens cannot apply for, unless the query is about a business
     popularity_weight: float = 0.04        # procedures offered in several variants (levels, foreign...) are common ones
