@@ -1,10 +1,11 @@
 """Hybrid procedure search: lexical BM25 (folded + accented), dense e5, fusion, priors and variants.
 
 The query is first understood by `query.QueryAnalyzer` (chat normalisation, diacritic restoration,
-aspect stripping, alias expansion). Retrieval (`SearchEngine.search`): BM25 over folded syllables+bigrams (robust to
-  missing accents) plus BM25 over accented forms (precise), optionally fused with dense cosine
-  similarity; then close variants are resolved (`variants.py`) and the top hit is checked
-  against a calibrated no-match threshold.
+aspect stripping, alias expansion). Retrieval (`SearchEngine.search`): BM25 over folded syllables and
+bigrams (robust to missing accents) plus BM25 over accented forms (precise), fused with dense cosine
+similarity when the lexical result is not decisive; priors (citizen-facing level, operation, age,
+foreign element) and variant preference (`variants.py`); the top hit is checked against a calibrated
+no-match threshold.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from knowledge_base.models import Procedure
 from knowledge_base.query import Analysis, QueryAnalyzer, frequent_name_bigrams, load_restorer
 from knowledge_base.text import syllables
 from knowledge_base.types import SearchHit, SearchResult
-from knowledge_base.variants import QueryCues, VariantIndex, name_operations, query_operations
+from knowledge_base.variants import QueryCues, VariantIndex, age_range, name_operations, query_age, query_operations
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +36,6 @@ _FOREIGN_NAME = re.compile(r"\bnuoc ngoai\b")
 _CITIZEN = re.compile(r"Công dân Việt Nam|Hộ gia đình|Cá nhân", re.IGNORECASE)
 _PARENTHESISED = re.compile(r"\(([^()]*)\)")
 _QUALIFIER_START = re.compile(r"(?<=\w)\s*,?\s+đối với\b", re.IGNORECASE)
-# Age limits written in names ("cho người dưới 14 tuổi", "từ đủ 14 tuổi trở lên") and ages in questions.
-_AGE_UNDER = re.compile(r"\bdưới (\d{1,3}) tuổi\b", re.IGNORECASE)
-_AGE_FROM = re.compile(r"\btừ (?:đủ )?(\d{1,3}) tuổi trở lên\b", re.IGNORECASE)
-_QUERY_AGE = re.compile(r"\b(\d{1,3}) tuổi\b")
-_SMALL_CHILD = re.compile(r"\b(?:em bé|trẻ em|trẻ nhỏ|con nhỏ|sơ sinh|mới sinh|cháu bé|bé)\b")
-
-
-def age_range(name: str) -> tuple[int, int] | None:
-    """The ages a procedure is for, when its name says so."""
-    if m := _AGE_UNDER.search(name):
-        return 0, int(m.group(1)) - 1
-    if m := _AGE_FROM.search(name):
-        return int(m.group(1)), 200
-    return None
-
-
-def query_age(text: str) -> int | None:
-    """The age a question is about: "bé nhà tôi 5 tuổi" -> 5; "làm căn cước cho bé" -> a small child."""
-    if m := _QUERY_AGE.search(text):
-        return int(m.group(1))
-    return 3 if _SMALL_CHILD.search(text) else None
-
-
 # A name addressed to organisations ("... đối với tổ chức đang sử dụng đất") without naming citizens.
 _FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|doanh nghiệp|cơ sở|đơn vị)\b", re.IGNORECASE)
 _BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"

@@ -3,6 +3,8 @@
 `VariantIndex` groups the catalogue once; `prefer` reorders search hits so that, among close
 variants of one group, the one matching what the citizen said wins, and otherwise the
 citizen-facing default: cấp xã before cấp tỉnh before trung ương, not-foreign, plain "cấp".
+Also read here: the operation a name starts with ("cấp lại", "xóa"...) and the one a question hints
+at, and age limits in names against the age a question is about.
 """
 from __future__ import annotations
 
@@ -189,3 +191,27 @@ def query_operations(query: str) -> frozenset[str]:
     """Operations the citizen hints at (understood query with diacritics, expansions included)."""
     text = _words(query)
     return frozenset(op for op, pat in _OP_CUE.items() if pat.search(text))
+
+
+# ---------------------------------------------------------------------- ages
+# Age limits written in names ("cho người dưới 14 tuổi", "từ đủ 14 tuổi trở lên") and ages in questions.
+_AGE_UNDER = re.compile(r"\bdưới (\d{1,3}) tuổi\b", re.IGNORECASE)
+_AGE_FROM = re.compile(r"\btừ (?:đủ )?(\d{1,3}) tuổi trở lên\b", re.IGNORECASE)
+_QUERY_AGE = re.compile(r"\b(\d{1,3}) tuổi\b")
+_SMALL_CHILD = re.compile(r"\b(?:em bé|trẻ em|trẻ nhỏ|con nhỏ|sơ sinh|mới sinh|cháu bé|bé)\b")
+
+
+def age_range(name: str) -> tuple[int, int] | None:
+    """The ages a procedure is for, when its name says so."""
+    if m := _AGE_UNDER.search(name):
+        return 0, int(m.group(1)) - 1
+    if m := _AGE_FROM.search(name):
+        return int(m.group(1)), 200
+    return None
+
+
+def query_age(text: str) -> int | None:
+    """The age a question is about: "bé nhà tôi 5 tuổi" -> 5; "làm căn cước cho bé" -> a small child."""
+    if m := _QUERY_AGE.search(text):
+        return int(m.group(1))
+    return 3 if _SMALL_CHILD.search(text) else None

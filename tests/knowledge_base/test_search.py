@@ -12,7 +12,9 @@ from knowledge_base.dense import DenseIndex, passage_text
 from knowledge_base.lexical import BM25Index, WeightedField
 from knowledge_base.models import Procedure
 from knowledge_base.search import SearchEngine
-from knowledge_base.variants import QueryCues, VariantIndex, name_operations, query_operations, variant_info
+from knowledge_base.variants import (
+    QueryCues, VariantIndex, age_range, name_operations, query_age, query_operations, variant_info,
+)
 from settings import SETTINGS
 
 
@@ -232,8 +234,6 @@ def test_died_is_not_lost(engine: SearchEngine, text: str, action: str | None) -
 
 
 def test_age_in_the_question_picks_the_age_limited_variant(engine: SearchEngine) -> None:
-    from knowledge_base.search import age_range, query_age
-
     assert age_range("Cấp thẻ căn cước cho người dưới 14 tuổi") == (0, 13)
     assert age_range("Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên") == (14, 200)
     assert query_age("con tôi 10 tuổi") == 10 and query_age("làm cho em bé") == 3 and query_age("làm căn cước") is None
