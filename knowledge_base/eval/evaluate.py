@@ -3,7 +3,7 @@
     python -m knowledge_base.eval.evaluate [--no-dense] [--fusion weighted|rrf|lexical] [--failures]
 
 For each question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting
-when its code is in the question's `acceptable` list; aspect accuracy; the share of dev
+when its code is in the question's `acceptable` list; aspect accuracy; diacritic restoration accuracy; the share of dev
 questions flagged not confident (false rejects) and of out-of-scope lines flagged confident
 (false accepts), and of administrative questions about procedures the crawled catalogue lacks
 (`not_in_catalogue.jsonl`) flagged confident; search latency p50/p95 over every dev query.
@@ -22,7 +22,7 @@ import numpy as np
 from knowledge_base.lexical import BM25Index, WeightedField
 from knowledge_base.models import Procedure
 from knowledge_base.search import SearchConfig
-from knowledge_base.text import folded_syllables
+from knowledge_base.text import fold, folded_syllables, syllables
 
 HERE = Path(__file__).resolve().parent
 STYLES = ("natural", "unaccented", "abbreviated")
@@ -125,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
                                     f"{res.hits[0].code} {res.hits[0].name[:60]}")
         return count
 
+    # diacritic restoration: the natural questions with their accents stripped, syllable by syllable
+    restored_ok = restored_total = 0
+    for item in dev:
+        gold = syllables(item["natural"])
+        got = kb.engine.restorer.restore_tokens([fold(t) for t in gold])
+        restored_ok += sum(g == h for g, h in zip(gold, got))
+        restored_total += len(gold)
+
     oos_accepted = accepted(oos, "oos")
     nic_accepted = accepted(nic, "nic")
 
@@ -142,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"aspect accuracy (natural):            {aspect_ok / max(len(dev), 1):.3f} main aspect; "
           f"{aspect_answered / max(len(dev), 1):.3f} labelled aspect among those answered (up to 2)")
+    print(f"diacritic restoration (natural, accents stripped): {restored_ok / max(restored_total, 1):.3f} "
+          f"of {restored_total} syllables")
     print(f"dev questions flagged not confident:  {not_confident / max(total_dev, 1):.3f} (false reject)")
     if oos:
         print(f"out-of-scope rejected:                {1 - oos_accepted / len(oos):.3f} "
