@@ -7,6 +7,7 @@ syllables never seen in training (abbreviations, foreign words) pass through unc
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 import pickle
 import re
@@ -211,12 +212,12 @@ _NLU_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 def dictionary_syllables() -> frozenset[str]:
     """Every syllable of underthesea's Vietnamese word list (Viet74K): a syllable found there is a real
     word, never a typo to correct. Empty when the list is unavailable."""
+    spec = importlib.util.find_spec("underthesea")   # locate the package without importing it (seconds)
+    if spec is None or spec.origin is None:
+        return frozenset()
     try:
-        import underthesea
-
-        path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (ImportError, OSError):
+        lines = (Path(spec.origin).parent / "corpus" / "data" / "Viet74K.txt").read_text(encoding="utf-8").splitlines()
+    except OSError:
         return frozenset()
     return frozenset(syl for line in lines for syl in syllables(line))
 

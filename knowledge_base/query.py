@@ -19,7 +19,9 @@ from knowledge_base.aliases import AliasLexicon, fold, tokenize
 from knowledge_base.aspects import (
     ASPECT_WORD, CONTENT, FILLER, PROTECTED, detect_aspects_tokens, filler_matcher, token_status, vocabulary_phrases,
 )
-from knowledge_base.diacritics import EVERYDAY_PHRASES, Restorer, everyday_examples, needs_restoration
+from knowledge_base.diacritics import (
+    EVERYDAY_PHRASES, Restorer, dictionary_syllables, everyday_examples, needs_restoration,
+)
 from knowledge_base.models import Procedure
 from knowledge_base.text import syllables
 from knowledge_base.types import Aspect
@@ -155,6 +157,7 @@ class QueryAnalyzer:
         self.restorer = restorer
         self.lexicon = lexicon
         self._name_bigrams = name_bigrams
+        dictionary_syllables()                   # loaded at start-up, not by the first question
 
     def _keep_aspect_phrase(self, tokens: Sequence[str], start: int, end: int) -> bool:
         """An aspect phrase glued to a neighbour the way catalogue names glue it stays content

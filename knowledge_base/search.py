@@ -28,7 +28,7 @@ from knowledge_base.models import Procedure
 from knowledge_base.query import Analysis, QueryAnalyzer, frequent_name_bigrams, load_restorer
 from knowledge_base.text import syllables
 from knowledge_base.types import SearchHit, SearchResult
-from knowledge_base.variants import QueryCues, VariantIndex, age_range, name_operations, query_age, query_operations
+from knowledge_base.variants import QueryCues, VariantIndex, age_range, name_operations
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,6 @@ _PARENTHESISED = re.compile(r"\(([^()]*)\)")
 _QUALIFIER_START = re.compile(r"(?<=\w)\s*,?\s+đối với\b", re.IGNORECASE)
 # A name addressed to organisations ("... đối với tổ chức đang sử dụng đất") without naming citizens.
 _FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|doanh nghiệp|cơ sở|đơn vị)\b", re.IGNORECASE)
-_BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"
-                           r"trung tâm|văn phòng|nhà thầu|startup|hãng|xưởng|nhà máy|dự án|quỹ)\b")
 
 # Grammatical words: they rarely decide the procedure; kept with a small weight.
 FUNCTION_WORDS = frozenset("""cho của với và ở tại các những được có không từ đến về trong theo đã bị khi
@@ -205,8 +203,7 @@ class SearchEngine:
         procedure, not the list of who may use it, and long qualifiers must not sink a name."""
         q = self.config.name_qualifier_weight
         rows, cols, vals = [], [], []
-        for d, p in enumerate(self.procedures):
-            head, qualifier = self._name_parts(p.name)
+        for d, (head, qualifier) in enumerate(self._name_parts_all):
             weight: dict[int, float] = {}
             for toks, share in ((head, 1.0), (qualifier, q)):
                 for t in toks:
@@ -230,9 +227,6 @@ class SearchEngine:
             return np.zeros(len(self.procedures), dtype=np.float32)
         return _column_sums(self._name_cov_csc, np.asarray(ids, dtype=np.int64), None, len(self.procedures))
 
-    def name_coverage(self, q_fold: dict[str, float], docs: np.ndarray) -> np.ndarray:
-        return self.name_coverage_all(q_fold)[np.asarray(docs, dtype=np.int64)]
-
     def _build_field_index(self) -> None:
         """BM25 over fields (each field = all its procedure names): which domain is the question in?"""
         names: dict[str, list[str]] = {}
@@ -250,9 +244,10 @@ class SearchEngine:
             e.term[0]: tuple(syllables(e.replacement)) for e in self.lexicon.entries
             if e.kind == "chat" and len(e.term) == 1 and len(e.term[0]) >= 3 and len(syllables(e.replacement)) >= 2
         }
+        self._name_parts_all = [self._name_parts(p.name) for p in self.procedures]
         folded_docs, accented_docs = [], []
-        for p in self.procedures:
-            (head, qualifier), fld = self._name_parts(p.name), self._index_tokens(p.field)
+        for p, (head, qualifier) in zip(self.procedures, self._name_parts_all):
+            fld = self._index_tokens(p.field)
             text = self._index_tokens(_doc_text(p, cfg.max_doc_names))
             accented_docs.append([WeightedField(head, cfg.name_weight), WeightedField(qualifier, cfg.qualifier_weight),
                                   WeightedField(fld, cfg.field_weight), WeightedField(text, cfg.text_weight)])
@@ -319,24 +314,22 @@ class SearchEngine:
             scores = scores + wa * self.accented.scores(self._query_terms(a, accented=True))
         return scores, q_fold
 
-    def _prior(self, a: Analysis, cand: np.ndarray, cues: QueryCues) -> np.ndarray:
+    def _prior(self, cand: np.ndarray, cues: QueryCues) -> np.ndarray:
         """Multiplicative priors: citizen-facing level, popular procedures, no unasked-for foreign,
-        business-only or operation-specific ("cấp lại", "xóa"...) procedures."""
+        business-only, operation-specific ("cấp lại", "xóa"...) or age-excluded procedures."""
         cfg = self.config
         prior = self._level_prior[cand] + cfg.popularity_weight * self._popularity[cand]
         if not cues.foreign:
             prior = prior - cfg.foreign_penalty * self._foreign[cand]
-        if not _BUSINESS_CUE.search(a.understood):
+        if not cues.business:
             prior = prior - cfg.non_citizen_penalty * self._non_citizen[cand]
         if cfg.operation_penalty > 0:
-            q_ops = query_operations(a.cue_text)
             prior = prior - cfg.operation_penalty * np.array(
-                [bool(self._operations[d] - q_ops) for d in cand], dtype=np.float32)
-        age = query_age(" ".join(a.restored))
-        if age is not None:
+                [bool(self._operations[d] - cues.operations) for d in cand], dtype=np.float32)
+        if cues.age is not None:
             ranges = [self._age_ranges[d] for d in cand]
             prior = prior - cfg.age_penalty * np.array(
-                [r is not None and not r[0] <= age <= r[1] for r in ranges], dtype=np.float32)
+                [r is not None and not r[0] <= cues.age <= r[1] for r in ranges], dtype=np.float32)
         return prior
 
     def _order(self, cand: np.ndarray, fused: np.ndarray, cues: QueryCues, limit: int) -> list[tuple[str, float]]:
@@ -360,7 +353,7 @@ class SearchEngine:
         cand = np.argpartition(-lex, k - 1)[:k] if k < n else np.arange(n)
         cand = cand[lex[cand] > 0]
         use_dense = self.dense is not None and self.encoder is not None and cfg.fusion != "lexical"
-        cues = QueryCues.from_text(a.cue_text)
+        cues = QueryCues.from_text(a.cue_text, " ".join(a.restored))
         ncov_all = self.name_coverage_all(q_fold)          # computed once per query, reused below
         cov_all: list[np.ndarray] = []                     # lazily
 
@@ -374,7 +367,7 @@ class SearchEngine:
         ranked: list[tuple[str, float]] = []
         if len(cand):
             lex_c = self._lexical_evidence(lex, q_fold, cand, ncov_all)
-            ranked = self._order(cand, lex_c / (float(lex_c.max()) or 1.0) * self._prior(a, cand, cues), cues, limit)
+            ranked = self._order(cand, lex_c / (float(lex_c.max()) or 1.0) * self._prior(cand, cues), cues, limit)
             if use_dense and self._decisive(ranked, coverage, ncov_all):
                 use_dense = False
         if use_dense:
@@ -401,7 +394,7 @@ class SearchEngine:
                 span = max(float(dense_scores.max()) - floor, 1e-6)
                 dense_n = np.clip((dense_scores - floor) / span, 0.0, 1.0)
                 fused = (1.0 - cfg.dense_weight) * lex_c / top_lex + cfg.dense_weight * dense_n
-            ranked = self._order(cand, fused * self._prior(a, cand, cues), cues, limit)
+            ranked = self._order(cand, fused * self._prior(cand, cues), cues, limit)
         if not ranked:
             return []
         pos = [self.position[c] for c, _ in ranked]

@@ -19,7 +19,7 @@ LEVEL_XA, LEVEL_TINH, LEVEL_BO, LEVEL_OTHER = 0, 1, 2, 3
 
 _LEVEL_WORDS = [
     (re.compile(r"\bcap (xa|huyen)\b|\bcong an (cap )?(xa|huyen)\b|\bubnd (cap )?(xa|huyen)\b"), LEVEL_XA),
-    (re.compile(r"\bcap tinh\b|\bcap tinh\b|\bcong an (cap )?tinh\b|\bphong quan ly xuat nhap canh\b"), LEVEL_TINH),
+    (re.compile(r"\bcap tinh\b|\bcong an (cap )?tinh\b|\bphong quan ly xuat nhap canh\b"), LEVEL_TINH),
     (re.compile(r"\bcap (trung uong|bo)\b|\btrung uong\b|\bcuc quan ly xuat nhap canh\b|\bbo cong an\b"), LEVEL_BO),
 ]
 _LEVEL_FIELD = {"cap xa": LEVEL_XA, "cap tinh": LEVEL_TINH, "cap bo": LEVEL_BO, "co quan khac": LEVEL_OTHER}
@@ -69,16 +69,25 @@ def variant_info(proc: Procedure) -> VariantInfo:
                        foreign=bool(_FOREIGN.search(name)), action=action)
 
 
+_BUSINESS_CUE = re.compile(r"\b(công ty|doanh nghiệp|tổ chức|hợp tác xã|ngân hàng|chi nhánh|nhà đầu tư|cơ sở|đơn vị|"
+                           r"trung tâm|văn phòng|nhà thầu|startup|hãng|xưởng|nhà máy|dự án|quỹ)\b")
+
+
 @dataclass(frozen=True)
 class QueryCues:
-    """What the citizen said about the variant dimensions (folded text)."""
+    """What the citizen said about the variant dimensions and about who and what the procedure is for;
+    read once per query."""
     level: int | None
     foreign: bool
     action: str | None
+    operations: frozenset[str] = frozenset()   # operations hinted at ("làm lại", "gia hạn"...)
+    age: int | None = None                     # the age the question is about
+    business: bool = False                     # the question is about a company, organisation...
 
     @classmethod
-    def from_text(cls, text: str) -> "QueryCues":
-        """Cues from the understood query (lower-case, diacritics restored, aspect words removed)."""
+    def from_text(cls, text: str, whole: str | None = None) -> "QueryCues":
+        """Cues from the understood query (lower-case, diacritics restored, aspect words removed);
+        the age is read from `whole` (the whole restored question) when given."""
         level = None
         if re.search(r"\b(xã|phường|thị trấn|huyện|quận)\b", text):
             level = LEVEL_XA
@@ -92,7 +101,8 @@ class QueryCues:
             action = "again"
         elif re.search(r"\b(đổi|hết hạn)\b", text):
             action = "exchange"
-        return cls(level, foreign, action)
+        return cls(level, foreign, action, query_operations(text), query_age(text if whole is None else whole),
+                   bool(_BUSINESS_CUE.search(text)))
 
 
 class VariantIndex:
