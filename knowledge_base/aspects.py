@@ -19,13 +19,16 @@ _ASPECT_PHRASES: dict[Aspect, list[str]] = {
         "lệ phí", "phí", "chi phí", "bao nhiêu tiền", "mất bao nhiêu tiền", "tốn bao nhiêu", "hết bao nhiêu",
         "mất tiền", "tốn tiền", "mất phí", "tốn phí", "có mất tiền không", "có mất phí không", "miễn phí",
         "tiền lệ phí", "phải trả bao nhiêu", "trả bao nhiêu", "nộp bao nhiêu", "giá bao nhiêu", "bao nhiêu đồng",
-        "đóng bao nhiêu", "đóng tiền", "phải đóng tiền", "nộp tiền",
+        "đóng bao nhiêu", "đóng tiền", "phải đóng tiền", "nộp tiền", "mất bao nhiêu", "mất khoảng bao nhiêu",
+        "có mất tiền", "có mất phí",
     ],
     Aspect.DURATION: [
         "bao lâu", "mất bao lâu", "trong bao lâu", "bao nhiêu ngày", "mấy ngày", "mấy hôm", "mấy tuần",
         "mấy tháng", "thời gian", "thời hạn giải quyết", "thời gian giải quyết", "khi nào có", "khi nào nhận",
         "khi nào xong", "khi nào được", "bao giờ có", "bao giờ xong", "bao giờ nhận", "bao giờ được",
         "lâu không", "có lâu không", "nhanh không", "bao nhiêu lâu", "mất mấy ngày", "trong mấy ngày",
+        "mất bao nhiêu ngày", "mất bao nhiêu thời gian", "mất thời gian", "mất mấy tuần", "mất mấy tháng",
+        "mất mấy hôm", "mất khoảng bao lâu", "mất bao nhiêu lâu", "mất nhiều thời gian",
     ],
     Aspect.DOCUMENTS: [
         "giấy tờ", "giấy tờ gì", "hồ sơ", "hồ sơ gồm", "hồ sơ gồm những gì", "thành phần hồ sơ",

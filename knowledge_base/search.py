@@ -33,6 +33,9 @@ from knowledge_base.variants import QueryCues, VariantIndex, age_range, name_ope
 log = logging.getLogger(__name__)
 
 _FOREIGN_NAME = re.compile(r"\bnuoc ngoai\b")
+# A name listing citizens among those it applies to ("đối với hộ gia đình, cá nhân, ..., người gốc
+# Việt Nam định cư ở nước ngoài") is not a foreigners-only procedure.
+_CITIZENS_LISTED = re.compile(r"\b(?:ho gia dinh|cong dan viet nam|ca nhan(?! nuoc ngoai))\b")
 _CITIZEN = re.compile(r"Công dân Việt Nam|Hộ gia đình|Cá nhân", re.IGNORECASE)
 _PARENTHESISED = re.compile(r"\(([^()]*)\)")
 _QUALIFIER_START = re.compile(r"(?<=\w)\s*,?\s+đối với\b", re.IGNORECASE)
@@ -84,6 +87,7 @@ class SearchConfig:
     popularity_weight: float = 0.04        # procedures offered in several variants (levels, foreign...) are common ones
     operation_penalty: float = 0.15        # name starts with an operation (cấp lại, xóa, thu hồi...) the query never hints at
     age_penalty: float = 0.15              # the name's age limit excludes the age asked about
+    assumed_age_penalty: float = 0.05      # ... excludes adults, and the question is about nobody younger
     variant_closeness: float = 0.9
     # no-match, calibrated on the dev set vs out-of-scope lines (see eval/evaluate.py):
     # with dense on, the e5 cosine of the top hit separates them best; lexical-only falls back
@@ -148,7 +152,7 @@ class SearchEngine:
         self._name_cov_csc = self._build_name_coverage().tocsc()
         self._build_field_index()
         levels = np.array([min(self.variants.info[c].level, 2) for c in self.codes], dtype=np.float32)
-        foreign = np.array([bool(_FOREIGN_NAME.search(fold(p.name))) for p in self.procedures])
+        foreign = np.array([self._is_foreign(head, qualifier) for head, qualifier in self._name_parts_all])
         self._level_prior = 1.0 - self.config.level_prior * levels
         self._foreign = foreign
         self._operations = [name_operations(p.name) for p in self.procedures]
@@ -195,6 +199,13 @@ class SearchEngine:
         m = _QUALIFIER_START.search(outside)
         head, tail = (outside[:m.start()], outside[m.start():]) if m else (outside, "")
         return self._name_tokens(head), self._index_tokens(tail + " " + inside)
+
+    @staticmethod
+    def _is_foreign(head: list[str], qualifier: list[str]) -> bool:
+        """The name is about foreigners or a foreign element and does not also list citizens
+        ("... cho công dân Việt Nam, người nước ngoài đang cư trú ...")."""
+        text = fold(" ".join(head + qualifier))
+        return bool(_FOREIGN_NAME.search(text)) and not _CITIZENS_LISTED.search(text)
 
     def _build_name_coverage(self) -> sparse.csr_matrix:
         """(docs x folded vocab) idf share of each distinct name syllable: row @ query indicator =
@@ -328,7 +339,8 @@ class SearchEngine:
                 [bool(self._operations[d] - cues.operations) for d in cand], dtype=np.float32)
         if cues.age is not None:
             ranges = [self._age_ranges[d] for d in cand]
-            prior = prior - cfg.age_penalty * np.array(
+            penalty = cfg.age_penalty if cues.age_stated else cfg.assumed_age_penalty
+            prior = prior - penalty * np.array(
                 [r is not None and not r[0] <= cues.age <= r[1] for r in ranges], dtype=np.float32)
         return prior
 

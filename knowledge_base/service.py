@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 MAX_CHOICES = 4
 # A second procedure this close to the first (and not a variant of it) makes the question ambiguous.
 CLARIFY_RATIO = 0.93
+# Under a direct answer, up to MAX_ALTERNATIVES other procedures scoring at least ALTERNATIVE_RATIO of
+# the first are offered as buttons: when the first guess is wrong, the right one is often next.
+MAX_ALTERNATIVES = 2
+ALTERNATIVE_RATIO = 0.6
 
 NO_MATCH_TEXT = (
     "Dạ, em chưa tìm thấy thủ tục hành chính phù hợp với câu hỏi của anh/chị. "
@@ -35,6 +39,7 @@ NO_MATCH_TEXT = (
     "Ví dụ: \"làm lại căn cước bị mất cần giấy tờ gì\" hoặc \"đăng ký khai sinh cho con ở đâu\"."
 )
 CLARIFY_TEXT = "Dạ, anh/chị đang hỏi về thủ tục nào ạ? Anh/chị chọn giúp em một trong các thủ tục sau:"
+ALTERNATIVES_TEXT = "Nếu anh/chị hỏi về thủ tục khác, có thể là một trong các thủ tục sau:"
 ASK_PROCEDURE_TEXT = (
     "Dạ, anh/chị đang hỏi về thủ tục nào ạ? Anh/chị cho em biết tên thủ tục hoặc việc cần làm, "
     "ví dụ \"đăng ký tạm trú\" hoặc \"cấp hộ chiếu\"."
@@ -107,9 +112,32 @@ class KnowledgeBase:
         }
 
     # ------------------------------------------------------------------ dialogue
-    def _answer(self, proc: Procedure, aspect: Aspect, also: list[Aspect] | None = None) -> Reply:
-        return Reply(kind="answer", text=compose_answer(proc, aspect, also or ()), procedure_codes=[proc.code],
-                     aspect=aspect)
+    def _choices(self, codes: list[str]) -> list[Choice]:
+        return [Choice(code=c, title=compose_choice_title(self._by_code[c])) for c in codes]
+
+    def _answer(self, proc: Procedure, aspect: Aspect, also: list[Aspect] | None = None,
+                alternatives: list[str] | None = None) -> Reply:
+        text = compose_answer(proc, aspect, also or ())
+        if alternatives:
+            text = f"{text}\n\n{ALTERNATIVES_TEXT}"
+        return Reply(kind="answer", text=text, procedure_codes=[proc.code],
+                     choices=self._choices(alternatives or []), aspect=aspect)
+
+    def _alternatives(self, scored: list[Scored]) -> list[str]:
+        """Next-best procedures worth a button under the answer: not a variant of the answered one
+        (nor of each other) and not far behind it."""
+        top = scored[0]
+        groups = {self.engine.variants.group_of(top.code)}
+        out: list[str] = []
+        for s in scored[1:]:
+            group = self.engine.variants.group_of(s.code)
+            if group in groups or s.score < ALTERNATIVE_RATIO * top.score:
+                continue
+            out.append(s.code)
+            groups.add(group)
+            if len(out) == MAX_ALTERNATIVES:
+                break
+        return out
 
     def _ambiguous(self, scored: list[Scored]) -> list[Scored]:
         """Hits that compete with the first one: close score and a different variant group."""
@@ -150,11 +178,10 @@ class KnowledgeBase:
             return Reply(kind="no_match", text=NO_MATCH_TEXT, aspect=asked)
         rivals = self._ambiguous(scored)
         if rivals:
-            rivals = rivals[:MAX_CHOICES]
-            choices = [Choice(code=s.code, title=compose_choice_title(self._by_code[s.code])) for s in rivals]
-            return Reply(kind="clarify", text=CLARIFY_TEXT, procedure_codes=[s.code for s in rivals],
-                         choices=choices, aspect=asked)
-        return self._answer(self._by_code[scored[0].code], asked, also)
+            codes = [s.code for s in rivals[:MAX_CHOICES]]
+            return Reply(kind="clarify", text=CLARIFY_TEXT, procedure_codes=codes, choices=self._choices(codes),
+                         aspect=asked)
+        return self._answer(self._by_code[scored[0].code], asked, also, self._alternatives(scored))
 
 
 _KB: KnowledgeBase | None = None

@@ -81,7 +81,8 @@ class QueryCues:
     foreign: bool
     action: str | None
     operations: frozenset[str] = frozenset()   # operations hinted at ("làm lại", "gia hạn"...)
-    age: int | None = None                     # the age the question is about
+    age: int | None = None                     # the age the question is about (stated or assumed)
+    age_stated: bool = False                   # ... said in the question, not the adult default
     business: bool = False                     # the question is about a company, organisation...
 
     @classmethod
@@ -101,8 +102,10 @@ class QueryCues:
             action = "again"
         elif re.search(r"\b(đổi|hết hạn)\b", text):
             action = "exchange"
-        return cls(level, foreign, action, query_operations(text), query_age(text if whole is None else whole),
-                   bool(_BUSINESS_CUE.search(text)))
+        whole = text if whole is None else whole
+        age = query_age(whole)
+        return cls(level, foreign, action, query_operations(text), age if age is not None else assumed_age(whole),
+                   age is not None, bool(_BUSINESS_CUE.search(text)))
 
 
 class VariantIndex:
@@ -208,6 +211,9 @@ def query_operations(query: str) -> frozenset[str]:
 _AGE_UNDER = re.compile(r"\bdưới (\d{1,3}) tuổi\b", re.IGNORECASE)
 _AGE_FROM = re.compile(r"\btừ (?:đủ )?(\d{1,3}) tuổi trở lên\b", re.IGNORECASE)
 _QUERY_AGE = re.compile(r"\b(\d{1,3}) tuổi\b")
+# Nobody in the question could be a minor: the citizen asks for themselves, an adult.
+_MAYBE_MINOR = re.compile(r"\b(?:con|cháu|bé|trẻ|học sinh|sinh viên|thiếu niên|vị thành niên)\b")
+ADULT_AGE = 30
 _SMALL_CHILD = re.compile(r"\b(?:em bé|trẻ em|trẻ nhỏ|con nhỏ|sơ sinh|mới sinh|cháu bé|bé)\b")
 
 
@@ -225,3 +231,8 @@ def query_age(text: str) -> int | None:
     if m := _QUERY_AGE.search(text):
         return int(m.group(1))
     return 3 if _SMALL_CHILD.search(text) else None
+
+
+def assumed_age(text: str) -> int | None:
+    """The adult default when the question mentions nobody who could be a minor ("làm căn cước lần đầu")."""
+    return None if _MAYBE_MINOR.search(text) else ADULT_AGE

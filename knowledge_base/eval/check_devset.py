@@ -121,7 +121,7 @@ def check_devset(rows, catalogue, errors, warnings):
              for code, r in catalogue.items()]
     seen_ids, seen_natural = set(), {}
     for row in rows:
-        qid = check_row_shape(row, KEYS, r"q\d{3,}", "q001", seen_ids, errors)
+        qid = check_row_shape(row, KEYS, r"[qh]\d{3,}", "q001 (held-out: h001)", seen_ids, errors)
         group = row.get("group")
         if group not in groups_in_catalogue:
             errors.append(f"{qid}: unknown group {group!r}")
@@ -196,6 +196,10 @@ def main(argv=None) -> int:
     ap.add_argument("--oos", type=Path, default=HERE / "out_of_scope.jsonl")
     ap.add_argument("--catalogue", type=Path, default=CATALOGUE)
     ap.add_argument("--show-warnings", action="store_true", help="list every warning")
+    ap.add_argument("--min-questions", type=int, default=MIN_QUESTIONS,
+                    help=f"minimum number of questions (default {MIN_QUESTIONS})")
+    ap.add_argument("--min-procedures", type=int, default=MIN_PROCEDURES,
+                    help=f"minimum number of distinct procedures (default {MIN_PROCEDURES})")
     args = ap.parse_args(argv)
 
     errors: list[str] = []
@@ -214,10 +218,10 @@ def main(argv=None) -> int:
     for g in groups_in_catalogue:
         if per_group[g] == 0:
             errors.append(f"group {g} has no question")
-    if len(dev) < MIN_QUESTIONS:
-        errors.append(f"{len(dev)} questions < {MIN_QUESTIONS}")
-    if len(procs) < MIN_PROCEDURES:
-        errors.append(f"{len(procs)} distinct procedures < {MIN_PROCEDURES}")
+    if len(dev) < args.min_questions:
+        errors.append(f"{len(dev)} questions < {args.min_questions}")
+    if len(procs) < args.min_procedures:
+        errors.append(f"{len(procs)} distinct procedures < {args.min_procedures}")
 
     print(f"devset: {len(dev)} questions, {len(procs)} distinct acceptable procedures")
     print("per group (questions / distinct procedures):")

@@ -1,9 +1,11 @@
-"""Retrieval quality on the dev set, against a plain BM25 baseline computed in the same run.
+"""Retrieval quality on the dev and held-out sets, against a plain BM25 baseline computed in the same run.
 
     python -m knowledge_base.eval.evaluate [--no-dense] [--fusion weighted|rrf|lexical] [--failures]
 
-For each question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting
-when its code is in the question's `acceptable` list; aspect accuracy; diacritic restoration accuracy; the share of dev
+For each set (dev; held-out: written after the dev set, blind to the engine, never used for tuning)
+and question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting when its
+code is in the question's `acceptable` list, and what the chat reply gives the citizen (the right
+procedure answered, or a tap away on a button); aspect accuracy; diacritic restoration accuracy; the share of dev
 questions flagged not confident (false rejects) and of out-of-scope lines flagged confident
 (false accepts), and of administrative questions about procedures the crawled catalogue lacks
 (`not_in_catalogue.jsonl`) flagged confident; search latency p50/p95 over every dev query.
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devset", type=Path, default=HERE / "devset.jsonl")
     parser.add_argument("--oos", type=Path, default=HERE / "out_of_scope.jsonl")
     parser.add_argument("--nic", type=Path, default=HERE / "not_in_catalogue.jsonl")
+    parser.add_argument("--heldout", type=Path, default=HERE / "heldout.jsonl",
+                        help="questions written blind to the engine, never used for tuning")
     parser.add_argument("--no-dense", action="store_true", help="lexical only (skip the encoder)")
     parser.add_argument("--fusion", choices=["weighted", "rrf", "lexical"], default=None)
     parser.add_argument("--dense-weight", type=float, default=None)
@@ -79,38 +83,69 @@ def main(argv: list[str] | None = None) -> int:
     dev = load_jsonl(args.devset)
     oos = load_jsonl(args.oos) if args.oos.is_file() else []
     nic = load_jsonl(args.nic) if args.nic.is_file() else []
+    heldout = load_jsonl(args.heldout) if args.heldout.is_file() and args.heldout != args.devset else []
 
     for q in (dev[0][STYLES[0]], "warm up"):  # first query pays lazy initialisation
         kb.search(q)
 
-    rows = []
     latencies: list[float] = []
-    not_confident = 0
     failures: list[str] = []
+
+    def retrieval(items: list[dict], tag: str) -> tuple[list[tuple], int]:
+        """Per style (top-1, recall@5, BM25 top-1, BM25 recall@5) and how many queries were not confident."""
+        rows, not_confident = [], 0
+        for style in STYLES:
+            top1 = rec5 = b_top1 = b_rec5 = 0
+            for item in items:
+                text, ok = item[style], set(item["acceptable"])
+                res = kb.search(text, limit=5)
+                latencies.append(res.took_ms)
+                codes = [h.code for h in res.hits]
+                top1 += bool(codes) and codes[0] in ok
+                rec5 += any(c in ok for c in codes[:5])
+                not_confident += not res.confident
+                if args.failures and tag == "dev" and (not codes or codes[0] not in ok):
+                    got = f"{codes[0]} {kb.get(codes[0]).name[:70]}" if codes else "-"
+                    failures.append(f"[{style[:3]}] {item['id']} {text!r}\n      understood: {res.query!r}\n"
+                                    f"      want {sorted(ok)} got {got} (in top5: {any(c in ok for c in codes)})")
+                b_codes = baseline.search(text, 5)
+                b_top1 += bool(b_codes) and b_codes[0] in ok
+                b_rec5 += any(c in ok for c in b_codes)
+            n = max(len(items), 1)
+            rows.append((style, top1 / n, rec5 / n, b_top1 / n, b_rec5 / n))
+        return rows, not_confident
+
+    def dialogue(items: list[dict]) -> list[tuple]:
+        """What the citizen gets in the chat (`KnowledgeBase.respond`), per style: the right procedure
+        answered, the right one a tap away (a button under a wrong answer, or a clarifying choice),
+        a wrong answer, no match."""
+        rows = []
+        for style in STYLES:
+            right = tap = wrong = none = 0
+            for item in items:
+                ok = set(item["acceptable"])
+                reply = kb.respond(item[style])
+                offered = {c.code for c in reply.choices}
+                if reply.kind == "answer" and reply.procedure_codes[0] in ok:
+                    right += 1
+                elif ok & offered:
+                    tap += 1
+                elif reply.kind == "no_match":
+                    none += 1
+                else:
+                    wrong += 1
+            n = max(len(items), 1)
+            rows.append((style, right / n, tap / n, (right + tap) / n, wrong / n, none / n))
+        return rows
+
     aspect_ok = aspect_answered = 0
-    for style in STYLES:
-        top1 = rec5 = b_top1 = b_rec5 = 0
-        for item in dev:
-            text, ok = item[style], set(item["acceptable"])
-            res = kb.search(text, limit=5)
-            latencies.append(res.took_ms)
-            codes = [h.code for h in res.hits]
-            top1 += bool(codes) and codes[0] in ok
-            rec5 += any(c in ok for c in codes[:5])
-            not_confident += not res.confident
-            if style == "natural":
-                asked = [a.value for a in kb.engine.analyze(text).aspects]
-                aspect_ok += asked[0] == item["aspect"]
-                aspect_answered += item["aspect"] in asked
-            if args.failures and (not codes or codes[0] not in ok):
-                got = f"{codes[0]} {kb.get(codes[0]).name[:70]}" if codes else "-"
-                failures.append(f"[{style[:3]}] {item['id']} {text!r}\n      understood: {res.query!r}\n"
-                                f"      want {sorted(ok)} got {got} (in top5: {any(c in ok for c in codes)})")
-            b_codes = baseline.search(text, 5)
-            b_top1 += bool(b_codes) and b_codes[0] in ok
-            b_rec5 += any(c in ok for c in b_codes)
-        n = len(dev)
-        rows.append((style, top1 / n, rec5 / n, b_top1 / n, b_rec5 / n))
+    for item in dev:
+        asked = [a.value for a in kb.engine.analyze(item["natural"]).aspects]
+        aspect_ok += asked[0] == item["aspect"]
+        aspect_answered += item["aspect"] in asked
+    sets = [("dev", dev)] + ([("held-out", heldout)] if heldout else [])
+    results = {tag: (*retrieval(items, tag), dialogue(items)) for tag, items in sets}
+    not_confident = results["dev"][1]
 
     def accepted(items: list[dict], tag: str) -> int:
         """How many of these lines (which no procedure answers) the search is confident about."""
@@ -140,14 +175,21 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(failures))
         print()
     dense = "on" if kb.dense_enabled else "off"
-    print(f"Dev set: {len(dev)} questions x {len(STYLES)} styles; out-of-scope: {len(oos)} lines; "
+    print(f"Sets: {', '.join(f'{tag} {len(items)}' for tag, items in sets)} questions x {len(STYLES)} styles; "
+          f"out-of-scope: {len(oos)} lines; "
           f"dense: {dense}; fusion: {kb.engine.config.fusion}")
     print()
-    print(f"{'style':<13}{'top-1':>8}{'recall@5':>10}{'BM25 top-1':>12}{'BM25 r@5':>10}")
-    for style, t1, r5, bt1, br5 in rows:
-        print(f"{style:<13}{t1:>8.3f}{r5:>10.3f}{bt1:>12.3f}{br5:>10.3f}")
+    for tag, items in sets:
+        rows, _, chat = results[tag]
+        print(f"{tag} ({len(items)} questions)")
+        print(f"  {'style':<13}{'top-1':>8}{'recall@5':>10}{'BM25 top-1':>12}{'BM25 r@5':>10}")
+        for style, t1, r5, bt1, br5 in rows:
+            print(f"  {style:<13}{t1:>8.3f}{r5:>10.3f}{bt1:>12.3f}{br5:>10.3f}")
+        print(f"  chat reply:  {'answered right':>15}{'a tap away':>12}{'reached':>9}{'wrong':>7}{'no match':>10}")
+        for style, right, tap, reached, wrong, none in chat:
+            print(f"  {style:<13}{right:>15.3f}{tap:>12.3f}{reached:>9.3f}{wrong:>7.3f}{none:>10.3f}")
+        print()
     total_dev = len(dev) * len(STYLES)
-    print()
     print(f"aspect accuracy (natural):            {aspect_ok / max(len(dev), 1):.3f} main aspect; "
           f"{aspect_answered / max(len(dev), 1):.3f} labelled aspect among those answered (up to 2)")
     print(f"diacritic restoration (natural, accents stripped): {restored_ok / max(restored_total, 1):.3f} "

@@ -240,3 +240,27 @@ def test_age_in_the_question_picks_the_age_limited_variant(engine: SearchEngine)
     young = engine.search("xin thẻ căn cước cho con 10 tuổi", limit=3).hits[0]
     adult = engine.search("xin thẻ căn cước cho người 30 tuổi", limit=3).hits[0]
     assert "dưới 14 tuổi" in young.name and "từ đủ 14 tuổi" in adult.name
+
+
+def test_names_listing_citizens_are_not_foreigners_only(engine: SearchEngine) -> None:
+    foreign = {c: engine._foreign[engine.position[c]] for c in ("2.000806", "1.013978", "3.000333", "1.003460")}
+    assert foreign == {
+        "2.000806": True,    # Đăng ký kết hôn có yếu tố nước ngoài
+        "1.013978": False,   # ... lần đầu đối với hộ gia đình, cá nhân, ..., người gốc Việt Nam định cư ở nước ngoài
+        "3.000333": False,   # Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài ...
+        "1.003460": True,    # Cấp thẻ tạm trú cho người nước ngoài ...
+    }
+
+
+def test_nobody_young_in_the_question_means_an_adult(engine: SearchEngine) -> None:
+    assert QueryCues.from_text("làm thẻ căn cước lần đầu").age == 30
+    assert QueryCues.from_text("làm thẻ căn cước cho con").age is None
+    assert QueryCues.from_text("làm căn cước cho bé").age_stated
+    hit = engine.search("làm thẻ căn cước lần đầu có mất tiền không", limit=3).hits[0]
+    assert "từ đủ 14 tuổi" in hit.name
+
+
+def test_how_long_it_takes_is_not_a_loss(engine: SearchEngine) -> None:
+    a = engine.analyze("sang tên sổ hồng sau khi mua nhà mất bao nhiêu ngày")
+    assert a.aspect.value == "duration" and "mất" not in a.content
+    assert "again" not in QueryCues.from_text(a.cue_text).operations

@@ -79,6 +79,24 @@ def test_clarify_offers_at_most_four_choices(kb: KnowledgeBase) -> None:
         assert all(c.title for c in reply.choices) and reply.text.endswith(":")
 
 
+def test_answer_offers_next_best_procedures_as_buttons(kb: KnowledgeBase) -> None:
+    # "làm giấy khai sinh" is most likely the ordinary birth registration; late registration and
+    # registration with paternity recognition are close behind and one tap away.
+    reply = kb.respond("làm giấy khai sinh cho con")
+    assert reply.kind == "answer" and reply.procedure_codes == ["1.001193"]
+    offered = [c.code for c in reply.choices]
+    assert 1 <= len(offered) <= service.MAX_ALTERNATIVES and "1.001193" not in offered
+    groups = [kb.engine.variants.group_of(c) for c in reply.procedure_codes + offered]
+    assert len(set(groups)) == len(groups)            # never a mere level variant of the answer
+    assert all("khai sinh" in c.title.lower() for c in reply.choices)
+    assert reply.text.endswith(service.ALTERNATIVES_TEXT)
+
+
+def test_chosen_and_follow_up_answers_offer_no_alternatives(kb: KnowledgeBase) -> None:
+    assert kb.respond("", chosen_code="1.001193").choices == []
+    assert kb.respond("còn lệ phí thì sao", context_code="1.001193").choices == []
+
+
 def test_singleton_is_cached(monkeypatch, kb: KnowledgeBase) -> None:
     calls = []
     monkeypatch.setattr(service, "_KB", None)
