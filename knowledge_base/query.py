@@ -71,7 +71,9 @@ class Analysis:
         return bool(self.content or self.expansions)
 
 
-RELATIVES = frozenset("ông bà bố mẹ cha má vợ chồng cụ anh chị em con cháu nội ngoại người".split())
+# Family words: who a procedure is for ("cho con", "cho vợ") and whose death "mất" may mean.
+KIN = frozenset("con vợ chồng bố mẹ cha ông bà anh chị em cháu".split())
+RELATIVES = KIN | frozenset("má cụ nội ngoại người".split())
 _LOSING = frozenset("làm bị đánh để".split())
 # Words that follow "mất" = died ("mẹ tôi mất năm ngoái", "ông mất rồi, làm khai tử"), where "mất" =
 # lost is followed by what was lost ("con tôi mất giấy khai sinh").
@@ -94,8 +96,10 @@ def _catalogue_hash(procedures: Sequence[Procedure]) -> str:
     return h.hexdigest()[:16]
 
 
-def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon) -> Iterable[str]:
-    """Training text for diacritic restoration: catalogue text + everyday phrasing + lexicon."""
+def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon, examples: Sequence[str],
+                    phrases: Sequence[str]) -> Iterable[str]:
+    """Training text for diacritic restoration: catalogue text + everyday phrasing (NLU `examples`,
+    aspect/filler `phrases`) + lexicon."""
     for p in procedures:
         for _ in range(3):
             yield p.name
@@ -109,10 +113,8 @@ def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon) -> I
             yield step[:600]
     for _ in range(20):
         yield EVERYDAY_PHRASES
-    examples = everyday_examples()
     for _ in range(20):    # chat register: outweighs the catalogue's prose for "mới", "năm", "có"...
         yield from examples
-    phrases = vocabulary_phrases()
     for _ in range(5):
         yield from phrases
         for e in lexicon.entries:
@@ -121,11 +123,12 @@ def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon) -> I
 
 
 def load_restorer(procedures: Sequence[Procedure], lexicon: AliasLexicon, cache_dir: Path | None) -> Restorer:
+    examples, phrases = everyday_examples(), vocabulary_phrases()
     h = hashlib.sha1(_catalogue_hash(procedures).encode())
     h.update(RESTORER_VERSION.encode())
     h.update(EVERYDAY_PHRASES.encode())
-    h.update("\n".join(everyday_examples()).encode())
-    h.update("\n".join(vocabulary_phrases()).encode())
+    h.update("\n".join(examples).encode())
+    h.update("\n".join(phrases).encode())
     for e in lexicon.entries:
         h.update(f"{e.kind}{e.term}{e.replacement}".encode())
     path = (cache_dir / f"restorer-{h.hexdigest()[:16]}.pkl") if cache_dir else None
@@ -134,7 +137,7 @@ def load_restorer(procedures: Sequence[Procedure], lexicon: AliasLexicon, cache_
             return Restorer.load(path)
         except Exception:  # corrupt cache: rebuild
             log.warning("restorer cache %s unreadable; rebuilding", path)
-    restorer = Restorer.train(restorer_corpus(procedures, lexicon))
+    restorer = Restorer.train(restorer_corpus(procedures, lexicon, examples, phrases))
     if path is not None:
         restorer.save(path)
         for stale in path.parent.glob("restorer-*.pkl"):   # models of older catalogues/lexicons

@@ -25,7 +25,7 @@ from knowledge_base.dense import DenseIndex, EncoderLike, passage_text
 from knowledge_base.diacritics import Restorer
 from knowledge_base.lexical import BM25Index, WeightedField, ngram_terms, posting_positions
 from knowledge_base.models import Procedure
-from knowledge_base.query import Analysis, QueryAnalyzer, frequent_name_bigrams, load_restorer
+from knowledge_base.query import KIN, Analysis, QueryAnalyzer, frequent_name_bigrams, load_restorer
 from knowledge_base.text import syllables
 from knowledge_base.types import SearchHit, SearchResult
 from knowledge_base.variants import QueryCues, VariantIndex, age_range, name_operations
@@ -46,7 +46,7 @@ _FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|do
 FUNCTION_WORDS = frozenset("""cho của với và ở tại các những được có không từ đến về trong theo đã bị khi
 thì là để một hay hoặc này đó nào ra vào lên""".split())
 # "cho con", "cho vợ": who the procedure is for, almost never part of a procedure name.
-BENEFICIARIES = frozenset("""con vợ chồng bố mẹ cha ông bà anh chị em cháu bé mình tôi nhà""".split())
+BENEFICIARIES = KIN | frozenset("bé mình tôi nhà".split())
 
 
 @dataclass

@@ -30,7 +30,7 @@ class ServingEncoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, 384), np.float32)
+            return np.zeros((0, self._engine.dim), np.float32)
         with self._engine_lock:
             vectors = self._engine.query(list(texts))
         return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
