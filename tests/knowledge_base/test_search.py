@@ -52,6 +52,8 @@ def test_chat_normalisation_and_alias_expansion() -> None:
     assert any("chuyển nhượng quyền sử dụng đất" in e for e in lex.expansions(tokenize("sang ten so do")))
     assert lex.expansions(tokenize("sơ đồ mặt bằng")) == []
     assert "phiếu lý lịch tư pháp" in lex.expansions(tokenize("xin giấy không tiền án tiền sự"))
+    assert lex.normalize_chat(tokenize("vk ck e chx đkí kết hôn")) == \
+        "vợ chồng em chưa đăng ký kết hôn".split()
 
 
 def test_dk_means_duoc_before_a_particle() -> None:
