@@ -68,6 +68,10 @@ def test_lexicon_file_is_well_formed() -> None:
     assert kinds == {"chat", "alias"}
     assert len(lex.entries) > 300
     assert all(e.term and e.replacement for e in lex.entries)
+    terms = [(e.kind, e.term) for e in lex.entries]
+    assert len(terms) == len(set(terms)), "a term listed twice: only the first entry would ever match"
+    # aliases are matched after chat abbreviations are expanded: a term holding one ("pccc") never matches
+    assert [e.term for e in lex.entries if e.kind == "alias" and lex.normalize_chat(list(e.term)) != list(e.term)] == []
 
 
 # ---------------------------------------------------------------------- variants
