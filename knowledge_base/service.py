@@ -123,36 +123,21 @@ class KnowledgeBase:
         return Reply(kind="answer", text=text, procedure_codes=[proc.code],
                      choices=self._choices(alternatives or []), aspect=aspect)
 
-    def _alternatives(self, scored: list[Scored]) -> list[str]:
-        """Next-best procedures worth a button under the answer: not a variant of the answered one
-        (nor of each other) and not far behind it."""
+    def _runners_up(self, scored: list[Scored], ratio: float, limit: int) -> list[str]:
+        """Codes after the first hit scoring at least `ratio` of it, one per variant group and none in
+        the first hit's group (a mere level variant is not a different procedure)."""
         top = scored[0]
         groups = {self.engine.variants.group_of(top.code)}
         out: list[str] = []
         for s in scored[1:]:
             group = self.engine.variants.group_of(s.code)
-            if group in groups or s.score < ALTERNATIVE_RATIO * top.score:
+            if len(out) == limit:
+                break
+            if group in groups or s.score < ratio * top.score:
                 continue
             out.append(s.code)
             groups.add(group)
-            if len(out) == MAX_ALTERNATIVES:
-                break
         return out
-
-    def _ambiguous(self, scored: list[Scored]) -> list[Scored]:
-        """Hits that compete with the first one: close score and a different variant group."""
-        if len(scored) < 2:
-            return []
-        top = scored[0]
-        group = self.engine.variants.group_of(top.code)
-        rivals, groups = [top], {group}
-        for s in scored[1:]:
-            g = self.engine.variants.group_of(s.code)
-            if g in groups or s.score < CLARIFY_RATIO * top.score:
-                continue
-            rivals.append(s)
-            groups.add(g)
-        return rivals if len(rivals) > 1 else []
 
     def respond(self, text: str, context_code: str | None = None, chosen_code: str | None = None,
                 aspect: Aspect | None = None) -> Reply:
@@ -176,12 +161,13 @@ class KnowledgeBase:
                     and len(analysis.content) <= 2:
                 return self._answer(proc, asked, also)
             return Reply(kind="no_match", text=NO_MATCH_TEXT, aspect=asked)
-        rivals = self._ambiguous(scored)
+        rivals = self._runners_up(scored, CLARIFY_RATIO, MAX_CHOICES - 1)      # as likely as the first: ask
         if rivals:
-            codes = [s.code for s in rivals[:MAX_CHOICES]]
+            codes = [scored[0].code] + rivals
             return Reply(kind="clarify", text=CLARIFY_TEXT, procedure_codes=codes, choices=self._choices(codes),
                          aspect=asked)
-        return self._answer(self._by_code[scored[0].code], asked, also, self._alternatives(scored))
+        alternatives = self._runners_up(scored, ALTERNATIVE_RATIO, MAX_ALTERNATIVES)
+        return self._answer(self._by_code[scored[0].code], asked, also, alternatives)
 
 
 _KB: KnowledgeBase | None = None

@@ -8,7 +8,7 @@ code is in the question's `acceptable` list, and what the chat reply gives the c
 procedure answered, or a tap away on a button); aspect accuracy; diacritic restoration accuracy; the share of dev
 questions flagged not confident (false rejects) and of out-of-scope lines flagged confident
 (false accepts), and of administrative questions about procedures the crawled catalogue lacks
-(`not_in_catalogue.jsonl`) flagged confident; search latency p50/p95 over every dev query.
+(`not_in_catalogue.jsonl`) flagged confident; search latency p50/p95 over every query searched.
 """
 from __future__ import annotations
 
