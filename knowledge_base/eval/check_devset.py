@@ -121,7 +121,7 @@ def check_devset(rows, catalogue, errors, warnings):
              for code, r in catalogue.items()]
     seen_ids, seen_natural = set(), {}
     for row in rows:
-        qid = check_row_shape(row, KEYS, r"[qh]\d{3,}", "q001 (held-out: h001)", seen_ids, errors)
+        qid = check_row_shape(row, KEYS, r"[qhb]\d{3,}", "q001 (held-out: h001, blind: b001)", seen_ids, errors)
         group = row.get("group")
         if group not in groups_in_catalogue:
             errors.append(f"{qid}: unknown group {group!r}")

@@ -1,9 +1,9 @@
-"""Retrieval quality on the dev and held-out sets, against a plain BM25 baseline computed in the same run.
+"""Retrieval quality on the dev, held-out and blind sets, against a plain BM25 baseline computed in the same run.
 
     python -m knowledge_base.eval.evaluate [--no-dense] [--fusion weighted|rrf|lexical] [--failures]
 
-For each set (dev; held-out: written after the dev set, blind to the engine, never used for tuning)
-and question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting when its
+For each set (dev; held-out: written after the dev set, blind to the engine; blind: written after the
+example questions, blind to them and to the engine, never used for any decision) and question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting when its
 code is in the question's `acceptable` list, and what the chat reply gives the citizen (the right
 procedure answered, or a tap away on a button); aspect accuracy; diacritic restoration accuracy; the share of dev
 questions flagged not confident (false rejects) and of out-of-scope lines flagged confident
@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nic", type=Path, default=HERE / "not_in_catalogue.jsonl")
     parser.add_argument("--heldout", type=Path, default=HERE / "heldout.jsonl",
                         help="questions written blind to the engine, never used for tuning")
+    parser.add_argument("--blind", type=Path, default=HERE / "blind.jsonl",
+                        help="questions written blind to the engine and to the example questions, after both")
     parser.add_argument("--no-dense", action="store_true", help="lexical only (skip the encoder)")
     parser.add_argument("--fusion", choices=["weighted", "rrf", "lexical"], default=None)
     parser.add_argument("--dense-weight", type=float, default=None)
@@ -84,16 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     oos = load_jsonl(args.oos) if args.oos.is_file() else []
     nic = load_jsonl(args.nic) if args.nic.is_file() else []
     heldout = load_jsonl(args.heldout) if args.heldout.is_file() and args.heldout != args.devset else []
+    blind = load_jsonl(args.blind) if args.blind.is_file() and args.blind != args.devset else []
 
     for q in (dev[0][STYLES[0]], "warm up"):  # first query pays lazy initialisation
         kb.search(q)
 
     latencies: list[float] = []
+    coverage: dict[str, dict[bool, list[int]]] = {}
     failures: list[str] = []
 
     def retrieval(items: list[dict], tag: str) -> tuple[list[tuple], int]:
         """Per style (top-1, recall@5, BM25 top-1, BM25 recall@5) and how many queries were not confident."""
         rows, not_confident = [], 0
+        taught = {c for e in kb.engine.examples for c in e.codes}
+        split = {True: [0, 0], False: [0, 0]}        # natural top-1 hits / questions, by example coverage
         for style in STYLES:
             top1 = rec5 = b_top1 = b_rec5 = 0
             for item in items:
@@ -102,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                 latencies.append(res.took_ms)
                 codes = [h.code for h in res.hits]
                 top1 += bool(codes) and codes[0] in ok
+                if style == STYLES[0]:
+                    split[bool(ok & taught)][0] += bool(codes) and codes[0] in ok
+                    split[bool(ok & taught)][1] += 1
                 rec5 += any(c in ok for c in codes[:5])
                 not_confident += not res.confident
                 if args.failures and tag == "dev" and (not codes or codes[0] not in ok):
@@ -113,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 b_rec5 += any(c in ok for c in b_codes)
             n = max(len(items), 1)
             rows.append((style, top1 / n, rec5 / n, b_top1 / n, b_rec5 / n))
+        coverage[tag] = split
         return rows, not_confident
 
     def dialogue(items: list[dict]) -> list[tuple]:
@@ -143,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         asked = [a.value for a in kb.engine.analyze(item["natural"]).aspects]
         aspect_ok += asked[0] == item["aspect"]
         aspect_answered += item["aspect"] in asked
-    sets = [("dev", dev)] + ([("held-out", heldout)] if heldout else [])
+    sets = [("dev", dev)] + [(tag, items) for tag, items in (("held-out", heldout), ("blind", blind)) if items]
     results = {tag: (*retrieval(items, tag), dialogue(items)) for tag, items in sets}
     not_confident = results["dev"][1]
 
@@ -188,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  chat reply:  {'answered right':>15}{'a tap away':>12}{'reached':>9}{'wrong':>7}{'no match':>10}")
         for style, right, tap, reached, wrong, none in chat:
             print(f"  {style:<13}{right:>15.3f}{tap:>12.3f}{reached:>9.3f}{wrong:>7.3f}{none:>10.3f}")
+        print("  natural top-1 where an acceptable procedure has example questions: " + "; without: ".join(
+            f"{hits / max(n, 1):.3f} ({n})" for hits, n in (coverage[tag][True], coverage[tag][False])))
         print()
     total_dev = len(dev) * len(STYLES)
     print(f"aspect accuracy (natural):            {aspect_ok / max(len(dev), 1):.3f} main aspect; "

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from knowledge_base.eval import check_devset
 
 
@@ -10,13 +12,41 @@ def test_dev_set_is_valid(capsys) -> None:
     assert check_devset.main([]) == 0, capsys.readouterr().out
 
 
-def test_held_out_set_is_valid_and_disjoint_from_the_dev_set(capsys) -> None:
-    heldout = check_devset.HERE / "heldout.jsonl"
-    assert check_devset.main(["--devset", str(heldout), "--min-questions", "100",
+@pytest.mark.parametrize("name, earlier", [("heldout.jsonl", ["devset.jsonl"]),
+                                           ("blind.jsonl", ["devset.jsonl", "heldout.jsonl"])])
+def test_later_sets_are_valid_and_disjoint_from_earlier_ones(capsys, name: str, earlier: list[str]) -> None:
+    assert check_devset.main(["--devset", str(check_devset.HERE / name), "--min-questions", "100",
                               "--min-procedures", "60"]) == 0, capsys.readouterr().out
 
     def naturals(name: str) -> set[str]:
         lines = (check_devset.HERE / name).read_text(encoding="utf-8").splitlines()
         return {check_devset.norm_words(json.loads(line)["natural"]) for line in lines if line.strip()}
 
-    assert not naturals("heldout.jsonl") & naturals("devset.jsonl")
+    for other in earlier:
+        assert not naturals(name) & naturals(other)
+
+
+def test_training_examples_are_valid_and_never_repeat_an_evaluation_question() -> None:
+    """The example questions (knowledge_base/data/examples.jsonl) teach the search engine; the
+    evaluation sets measure it, so no example may be one of their questions or a near copy of one."""
+    from knowledge_base.examples import DEFAULT_PATH, parse_examples
+
+    lines = [line for line in DEFAULT_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    codes = set(check_devset.load_catalogue(check_devset.CATALOGUE))
+    examples = parse_examples(lines, known_codes=codes)
+    assert len(examples) == len(lines) >= 500, "every line parses and names only known codes"
+    assert len({e.question for e in examples}) == len(examples)
+
+    def words(text: str) -> frozenset[str]:
+        return frozenset(check_devset.norm_words(check_devset.strip_diacritics(text)).split())
+
+    evaluation = []
+    for name in ("devset.jsonl", "heldout.jsonl", "blind.jsonl"):
+        for line in (check_devset.HERE / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                evaluation.extend(words(item[style]) for style in ("natural", "unaccented", "abbreviated"))
+    for e in examples:
+        w = words(e.question)
+        close = [q for q in evaluation if len(w & q) / len(w | q) >= 0.6]
+        assert not close, (e.question, [" ".join(sorted(q)) for q in close[:2]])

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import unicodedata
 
 import numpy as np
 import pytest
@@ -270,3 +272,38 @@ def test_how_long_it_takes_is_not_a_loss(engine: SearchEngine) -> None:
     a = engine.analyze("sang tên sổ hồng sau khi mua nhà mất bao nhiêu ngày")
     assert a.aspect.value == "duration" and "mất" not in a.content
     assert "again" not in QueryCues.from_text(a.cue_text).operations
+
+
+# ---------------------------------------------------------------------- example questions
+def test_example_lines_are_checked() -> None:
+    from knowledge_base.examples import parse_examples
+
+    lines = ['{"codes": ["1.001193", "9.999999"], "question": "Vo em moi sinh be"}',
+             'not json', '{"codes": ["9.999999"], "question": "mã không có"}', '{"question": "thiếu mã"}',
+             json.dumps({"codes": ["1.000894"], "question": unicodedata.normalize("NFD", "  Kết hôn cần gì  ")})]
+    examples = parse_examples(lines, known_codes={"1.001193", "1.000894"})
+    assert [(e.codes, e.question) for e in examples] == [(("1.001193",), "Vo em moi sinh be"),
+                                                         (("1.000894",), "Kết hôn cần gì")]
+
+
+def test_example_similarity_is_the_best_example_per_procedure() -> None:
+    from knowledge_base.examples import ExampleIndex
+
+    vectors = np.array([[1, 0, 0], [0.6, 0.8, 0], [0, 0, 1]], dtype=np.float32)
+    index = ExampleIndex(vectors, [[0], [0, 2], [1]], n_docs=4)
+    sims = index.similarity(np.array([0.6, 0.8, 0.0]))
+    assert sims.tolist() == pytest.approx([1.0, 0.0, 1.0, 0.0])      # doc 0: best of 0.6 and 1.0
+    assert index.similarity(np.array([0.0, 0.0, -1.0]))[1] == 0       # opposite: no negative vote
+
+
+def test_example_questions_teach_everyday_words(engine: SearchEngine) -> None:
+    """A procedure's example questions are searched like its text: words the catalogue never uses
+    ("bị giật túi") find it when an example says them, and only then."""
+    from knowledge_base.examples import Example
+
+    query = "bị giật túi ở chợ thì báo đâu"
+    target = "1.001193"                                   # any procedure the query's words never reach
+    assert target not in [h.code for h in engine.search(query, limit=10).hits]
+    taught = SearchEngine(engine.procedures, engine.restorer, engine.lexicon, config=engine.config,
+                          examples=engine.examples + [Example((target,), "Em bị giật túi ngoài chợ, giờ phải làm gì ạ?")])
+    assert taught.search(query, limit=1).hits[0].code == target
