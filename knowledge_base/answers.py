@@ -449,9 +449,9 @@ def _also_body(proc: Procedure, aspect: Aspect) -> list[str]:
     return [first[:1].upper() + first[1:]] + body[1:]
 
 
-def compose_answer(proc: Procedure, aspect: Aspect, also: Sequence[Aspect] = ()) -> str:
+def compose_answer(proc: Procedure, aspect: Aspect, also: Sequence[Aspect] = (), limit: int = MAX_CHARS) -> str:
     """Reply about `proc` for `aspect` (and the further aspects asked in the same question, `also`):
-    heading, the asked content (or a polite fallback), source link."""
+    heading, the asked content (or a polite fallback), source link; at most `limit` characters."""
     if aspect is Aspect.OVERVIEW:
         return _assemble(proc, _body_overview(proc))
     body = _BODIES[aspect](proc)
@@ -464,12 +464,12 @@ def compose_answer(proc: Procedure, aspect: Aspect, also: Sequence[Aspect] = ())
     text = _assemble(proc, body + extra)
     if aspect is Aspect.DOCUMENTS and proc.documents:
         width = 180
-        while len(text) > MAX_CHARS and width > 60:        # long names: shorten items, not the list
+        while len(text) > limit and width > 60:        # long names: shorten items, not the list
             width -= 30
             text = _assemble(proc, _documents_body(proc, width) + extra)
-    if len(text) > MAX_CHARS:
+    if len(text) > limit:
         source = _source(proc)
-        cut = text[:MAX_CHARS - len(source) - 60]
+        cut = text[:limit - len(source) - 60]
         text = cut[:cut.rfind("\n")] + "\n… (nội dung dài, anh/chị xem đầy đủ tại đường dẫn nguồn)\n\n" + source
     return text
 

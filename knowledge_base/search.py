@@ -79,7 +79,7 @@ class SearchConfig:
     dense_max_words: int = 16              # encoding time grows with length
     dense_drop_filler: bool = True
     # example questions nearest the query (e5, question to question) vote for their procedures
-    example_dense_weight: float = 0.5      # 0 = off
+    example_dense_weight: float = 0.3      # 0 = off
     example_neighbours: int = 20           # procedures voted for: the best this many; the rest say nothing
     # skip the dense model when the lexical winner is decisive (saves ~30-50 ms on ~40% of queries)
     skip_dense_margin: float = 0.10        # relative lead over the second hit (>= 1 never skips)
@@ -94,6 +94,7 @@ class SearchConfig:
     age_penalty: float = 0.15              # the name's age limit excludes the age asked about
     assumed_age_penalty: float = 0.05      # ... excludes adults, and the question is about nobody younger
     variant_closeness: float = 0.9
+    family_min_names: int = 10             # a query whose words this many names all contain names a family
     # no-match, calibrated on the dev set vs out-of-scope lines (see eval/evaluate.py):
     # with dense on, the e5 cosine of the top hit separates them best; lexical-only falls back
     # to how much of the query the hit explains and how much of the hit's name the query explains.
@@ -114,6 +115,7 @@ class Scored:
     dense: float | None
     coverage: float                         # idf share of the query found in the procedure
     name_coverage: float = 0.0              # idf share of the procedure name found in the query
+    example: float | None = None            # cosine of the query with the procedure's nearest example question
 
 
 def _column_sums(matrix: sparse.csc_matrix, cols: np.ndarray, col_weights: np.ndarray | None,
@@ -268,6 +270,7 @@ class SearchEngine:
             if e.kind == "chat" and len(e.term) == 1 and len(e.term[0]) >= 3 and len(syllables(e.replacement)) >= 2
         }
         self._name_parts_all = [self._name_parts(p.name) for p in self.procedures]
+        self._name_words = [frozenset(fold(t) for t in head + qualifier) for head, qualifier in self._name_parts_all]
         asked = self._example_tokens()
         folded_docs, accented_docs = [], []
         for p, (head, qualifier), ask in zip(self.procedures, self._name_parts_all, asked):
@@ -402,6 +405,7 @@ class SearchEngine:
             return cov_all[0][np.asarray(docs, dtype=np.int64)]
 
         dense_scores: np.ndarray | None = None
+        example_sims = example_vote = None
         lex_c = np.zeros(0, dtype=np.float32)
         ranked: list[tuple[str, float]] = []
         if len(cand):
@@ -421,8 +425,9 @@ class SearchEngine:
                 lex_c = self._lexical_evidence(lex, q_fold, cand, ncov_all)
             if len(cand) == 0:
                 return []
-            example_vote = self._example_vote(qvec) if self.example_index is not None \
-                and cfg.example_dense_weight > 0 else None
+            if self.example_index is not None and cfg.example_dense_weight > 0:
+                example_sims = self.example_index.similarity(qvec)
+                example_vote = self._example_vote(example_sims)
             if example_vote is not None:
                 extra = np.setdiff1d(np.flatnonzero(example_vote > 0), cand)
                 if len(extra):
@@ -456,14 +461,24 @@ class SearchEngine:
             i = idx_in_cand.get(p)
             out.append(Scored(code, score, float(lex[p]),
                               float(dense_scores[i]) if dense_scores is not None and i is not None else None,
-                              float(c), float(nc)))
+                              float(c), float(nc), float(example_sims[p]) if example_sims is not None else None))
         return out
 
-    def _example_vote(self, qvec: np.ndarray) -> np.ndarray:
-        """Per procedure, in [0, 1]: how close its best example question is to the query, relative to
-        the procedures whose examples come nearest (e5 puts any two Vietnamese questions at a cosine of
-        0.8-0.9, so only the ranking among the nearest carries information)."""
-        sims = self.example_index.similarity(qvec)
+    def family(self, a: Analysis, scored: Sequence[Scored]) -> list[str]:
+        """When the query only names a family of procedures ("chứng thực", "đăng ký biện pháp bảo đảm":
+        at least `family_min_names` names contain all its words, and no alias says which one is meant),
+        the codes among `scored` whose names contain them, in rank order; otherwise nothing."""
+        words = {fold(t) for t in a.content} - {fold(t) for t in FUNCTION_WORDS}
+        if not words or a.expansions:
+            return []
+        if sum(words <= names for names in self._name_words) < self.config.family_min_names:
+            return []
+        return [s.code for s in scored if words <= self._name_words[self.position[s.code]]]
+
+    def _example_vote(self, sims: np.ndarray) -> np.ndarray:
+        """Per procedure, in [0, 1]: how close its best example question is to the query (`sims`, from
+        `ExampleIndex.similarity`), relative to the procedures whose examples come nearest (e5 puts any two
+        Vietnamese questions at a cosine of 0.8-0.9, so only the ranking among the nearest carries information)."""
         k = min(self.config.example_neighbours, int((sims > 0).sum()))
         if k < 2:
             return np.zeros_like(sims)

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 
 from knowledge_base import service
+from knowledge_base.answers import MAX_CHARS
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.types import Aspect, Reply
 from settings import SETTINGS
@@ -80,6 +81,18 @@ def test_clarify_offers_at_most_four_choices(kb: KnowledgeBase) -> None:
     assert all(c.title for c in reply.choices) and reply.text.endswith(":")
 
 
+@pytest.mark.parametrize("text", ["chứng thực", "cấp lại", "dang ky"])
+def test_a_question_naming_only_a_family_of_procedures_gets_a_question_back(kb: KnowledgeBase, text: str) -> None:
+    reply = kb.respond(text)
+    assert reply.kind == "clarify" and len(reply.choices) >= 2
+
+
+def test_a_specific_name_is_answered_although_it_has_variants(kb: KnowledgeBase) -> None:
+    # six names contain "đăng ký kết hôn" (foreign element, mobile, re-registration...): the ordinary one is meant
+    reply = kb.respond("đăng ký kết hôn cần giấy tờ gì")
+    assert reply.kind == "answer" and reply.procedure_codes == ["1.000894"]
+
+
 def test_answer_offers_next_best_procedures_as_buttons(kb: KnowledgeBase) -> None:
     # "làm giấy khai sinh" is most likely the ordinary birth registration; late registration and
     # registration with paternity recognition are close behind and one tap away.
@@ -91,6 +104,15 @@ def test_answer_offers_next_best_procedures_as_buttons(kb: KnowledgeBase) -> Non
     assert len(set(groups)) == len(groups)            # never a mere level variant of the answer
     assert all("khai sinh" in c.title.lower() for c in reply.choices)
     assert reply.text.endswith(service.ALTERNATIVES_TEXT)
+
+
+def test_the_line_introducing_alternatives_stays_within_the_length_limit(kb: KnowledgeBase) -> None:
+    both = [Aspect.STEPS]                                   # "hồ sơ gồm gì, các bước ra sao": two long parts
+    longest = max(kb.procedures, key=lambda p: len(kb._answer(p, Aspect.DOCUMENTS, both).text))
+    plain = kb._answer(longest, Aspect.DOCUMENTS, both)
+    assert len(plain.text) > MAX_CHARS - len(service.ALTERNATIVES_TEXT)      # the cap matters here
+    reply = kb._answer(longest, Aspect.DOCUMENTS, both, alternatives=["1.001193"])
+    assert len(reply.text) <= MAX_CHARS and reply.text.endswith(service.ALTERNATIVES_TEXT)
 
 
 def test_chosen_and_follow_up_answers_offer_no_alternatives(kb: KnowledgeBase) -> None:
