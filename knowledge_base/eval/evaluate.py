@@ -1,6 +1,6 @@
 """Retrieval quality on the dev, held-out and blind sets, against a plain BM25 baseline computed in the same run.
 
-    python -m knowledge_base.eval.evaluate [--no-dense] [--fusion weighted|rrf|lexical] [--failures]
+    python -m knowledge_base.eval.evaluate [--no-dense] [--no-examples] [--fusion weighted|rrf|lexical] [--failures]
 
 For each set (dev; held-out: written after the dev set, blind to the engine; blind: written after the
 example questions, blind to them and to the engine, never used for any decision) and question style (natural, unaccented, abbreviated): top-1 and recall@5, a hit counting when its
@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-dense", action="store_true", help="lexical only (skip the encoder)")
     parser.add_argument("--fusion", choices=["weighted", "rrf", "lexical"], default=None)
     parser.add_argument("--dense-weight", type=float, default=None)
+    parser.add_argument("--no-examples", action="store_true",
+                        help="ablation: leave the example questions out of ranking (the restorer still learned from them)")
     parser.add_argument("--failures", action="store_true", help="print the questions whose top-1 misses")
     args = parser.parse_args(argv)
 
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         config.fusion = args.fusion
     if args.dense_weight is not None:
         config.dense_weight = args.dense_weight
+    if args.no_examples:
+        config.example_weight = config.example_dense_weight = 0.0
     kb = KnowledgeBase.load(settings, config=config)
     baseline = BaselineBM25(kb.procedures)
     dev = load_jsonl(args.devset)
@@ -92,14 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         kb.search(q)
 
     latencies: list[float] = []
-    coverage: dict[str, dict[bool, list[int]]] = {}
     failures: list[str] = []
 
     def retrieval(items: list[dict], tag: str) -> tuple[list[tuple], int]:
         """Per style (top-1, recall@5, BM25 top-1, BM25 recall@5) and how many queries were not confident."""
         rows, not_confident = [], 0
-        taught = {c for e in kb.engine.examples for c in e.codes}
-        split = {True: [0, 0], False: [0, 0]}        # natural top-1 hits / questions, by example coverage
         for style in STYLES:
             top1 = rec5 = b_top1 = b_rec5 = 0
             for item in items:
@@ -108,9 +109,6 @@ def main(argv: list[str] | None = None) -> int:
                 latencies.append(res.took_ms)
                 codes = [h.code for h in res.hits]
                 top1 += bool(codes) and codes[0] in ok
-                if style == STYLES[0]:
-                    split[bool(ok & taught)][0] += bool(codes) and codes[0] in ok
-                    split[bool(ok & taught)][1] += 1
                 rec5 += any(c in ok for c in codes[:5])
                 not_confident += not res.confident
                 if args.failures and tag == "dev" and (not codes or codes[0] not in ok):
@@ -122,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
                 b_rec5 += any(c in ok for c in b_codes)
             n = max(len(items), 1)
             rows.append((style, top1 / n, rec5 / n, b_top1 / n, b_rec5 / n))
-        coverage[tag] = split
         return rows, not_confident
 
     def dialogue(items: list[dict]) -> list[tuple]:
@@ -198,8 +195,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  chat reply:  {'answered right':>15}{'a tap away':>12}{'reached':>9}{'wrong':>7}{'no match':>10}")
         for style, right, tap, reached, wrong, none in chat:
             print(f"  {style:<13}{right:>15.3f}{tap:>12.3f}{reached:>9.3f}{wrong:>7.3f}{none:>10.3f}")
-        print("  natural top-1 where an acceptable procedure has example questions: " + "; without: ".join(
-            f"{hits / max(n, 1):.3f} ({n})" for hits, n in (coverage[tag][True], coverage[tag][False])))
         print()
     total_dev = len(dev) * len(STYLES)
     print(f"aspect accuracy (natural):            {aspect_ok / max(len(dev), 1):.3f} main aspect; "
