@@ -69,13 +69,13 @@ class ExampleIndex:
     """e5 query vectors of the example questions and the catalogue positions each is labelled with."""
 
     def __init__(self, vectors: np.ndarray, labels: Sequence[Sequence[int]], n_docs: int):
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)          # (examples x dim)
         self.n_docs = n_docs
         # faiss rather than `vectors @ query`: numpy's multi-threaded BLAS leaves threads spinning that
         # slow the next query's encoding by ~35 ms on two cores
-        self.index = faiss.IndexFlatIP(self.vectors.shape[1] if self.vectors.ndim == 2 else 1)
-        if len(self.vectors):
-            self.index.add(self.vectors)
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors):
+            self.index.add(vectors)
         # (examples x docs) 0/1 label matrix as flat index pairs, for a vectorised max per document
         self._example_of = np.repeat(np.arange(len(labels)), [len(x) for x in labels]).astype(np.int64)
         self._doc_of = np.concatenate([np.asarray(x, dtype=np.int64) for x in labels]) if len(labels) \
@@ -83,15 +83,15 @@ class ExampleIndex:
 
     @property
     def size(self) -> int:
-        return len(self.vectors)
+        return self.index.ntotal
 
     @classmethod
     def build_or_load(cls, examples: Sequence[Example], position: Mapping[str, int], encoder: EncoderLike,
                       index_dir: Path, model_dir: Path | str) -> "ExampleIndex":
-        kept = [e for e in examples if any(c in position for c in e.codes)]
-        vectors, _ = cached_vectors("examples", [e.question for e in kept], encoder.encode_queries, index_dir, model_dir)
-        labels = [[position[c] for c in e.codes if c in position] for e in kept]
-        return cls(vectors.reshape(len(kept), -1) if len(kept) else vectors, labels, len(position))
+        """`examples` name only codes in `position` (as `load_examples(known_codes=...)` returns them)."""
+        vectors, _ = cached_vectors("examples", [e.question for e in examples], encoder.encode_queries, index_dir,
+                                    model_dir)
+        return cls(vectors, [[position[c] for c in e.codes] for e in examples], len(position))
 
     def similarity(self, query_vec: np.ndarray) -> np.ndarray:
         """Per catalogue position: cosine of the query with its most similar example question (0 when

@@ -115,7 +115,6 @@ class Scored:
     dense: float | None
     coverage: float                         # idf share of the query found in the procedure
     name_coverage: float = 0.0              # idf share of the procedure name found in the query
-    example: float | None = None            # cosine of the query with the procedure's nearest example question
 
 
 def _column_sums(matrix: sparse.csc_matrix, cols: np.ndarray, col_weights: np.ndarray | None,
@@ -405,7 +404,6 @@ class SearchEngine:
             return cov_all[0][np.asarray(docs, dtype=np.int64)]
 
         dense_scores: np.ndarray | None = None
-        example_sims = example_vote = None
         lex_c = np.zeros(0, dtype=np.float32)
         ranked: list[tuple[str, float]] = []
         if len(cand):
@@ -425,9 +423,8 @@ class SearchEngine:
                 lex_c = self._lexical_evidence(lex, q_fold, cand, ncov_all)
             if len(cand) == 0:
                 return []
-            if self.example_index is not None and cfg.example_dense_weight > 0:
-                example_sims = self.example_index.similarity(qvec)
-                example_vote = self._example_vote(example_sims)
+            example_vote = self._example_vote(qvec) if self.example_index is not None \
+                and cfg.example_dense_weight > 0 else None
             if example_vote is not None:
                 extra = np.setdiff1d(np.flatnonzero(example_vote > 0), cand)
                 if len(extra):
@@ -461,7 +458,7 @@ class SearchEngine:
             i = idx_in_cand.get(p)
             out.append(Scored(code, score, float(lex[p]),
                               float(dense_scores[i]) if dense_scores is not None and i is not None else None,
-                              float(c), float(nc), float(example_sims[p]) if example_sims is not None else None))
+                              float(c), float(nc)))
         return out
 
     def family(self, a: Analysis, scored: Sequence[Scored]) -> list[str]:
@@ -475,10 +472,11 @@ class SearchEngine:
             return []
         return [s.code for s in scored if words <= self._name_words[self.position[s.code]]]
 
-    def _example_vote(self, sims: np.ndarray) -> np.ndarray:
-        """Per procedure, in [0, 1]: how close its best example question is to the query (`sims`, from
-        `ExampleIndex.similarity`), relative to the procedures whose examples come nearest (e5 puts any two
-        Vietnamese questions at a cosine of 0.8-0.9, so only the ranking among the nearest carries information)."""
+    def _example_vote(self, qvec: np.ndarray) -> np.ndarray:
+        """Per procedure, in [0, 1]: how close its best example question is to the query, relative to the
+        procedures whose examples come nearest (e5 puts any two Vietnamese questions at a cosine of 0.8-0.9,
+        so only the ranking among the nearest carries information)."""
+        sims = self.example_index.similarity(qvec)
         k = min(self.config.example_neighbours, int((sims > 0).sum()))
         if k < 2:
             return np.zeros_like(sims)
