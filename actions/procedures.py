@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from knowledge_base.service import get_knowledge_base
-from knowledge_base.types import Aspect, Reply
+from knowledge_base.service import KnowledgeBase
+from knowledge_base.types import Aspect, Reply as KnowledgeReply
+from replies.model import Choice, Reply
+
+ASK_PROCEDURE = "ask_procedure"
 
 
-def choice_payload(code: str, aspect: Aspect) -> str:
-    """Rasa intent payload a button sends back to continue the conversation."""
-    entities = {"procedure_code": code, "aspect": aspect.value}
-    return "/ask_procedure" + json.dumps(entities, separators=(",", ":"))
+def procedure_choice(code: str, title: str, aspect: Aspect) -> Choice:
+    """Picking it asks about procedure `code` for `aspect` (the gateway turns the pick back into the intent)."""
+    return Choice(title=title, intent=ASK_PROCEDURE, entities={"procedure_code": code, "aspect": aspect.value})
+
+
+def as_reply(answer: KnowledgeReply) -> Reply:
+    return Reply(**answer.content.model_dump(), choices_prompt=answer.choices_prompt,
+                 choices=[procedure_choice(c.code, c.title, answer.aspect) for c in answer.choices],
+                 procedure_codes=answer.procedure_codes)
 
 
 def _aspect(value: Any) -> Aspect | None:
@@ -27,28 +34,24 @@ def _aspect(value: Any) -> Aspect | None:
 
 
 class ActionAnswerProcedure(Action):
+    def __init__(self, knowledge_base: KnowledgeBase) -> None:
+        self._kb = knowledge_base
+
     def name(self) -> str:
         return "action_answer_procedure"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
-        if text.startswith("/"):          # a button payload carries entities, not words
+        if text.startswith("/"):          # a pick the gateway issued carries entities, not words
             text = ""
         chosen = next(tracker.get_latest_entity_values("procedure_code"), None)
         aspect = _aspect(next(tracker.get_latest_entity_values("aspect"), None))
-        kb = get_knowledge_base()
-        reply: Reply = await asyncio.to_thread(
-            kb.respond, text, context_code=tracker.get_slot("procedure_code"),
-            chosen_code=chosen, aspect=aspect,
-        )
+        answer = await asyncio.to_thread(self._kb.respond, text, context_code=tracker.get_slot("procedure_code"),
+                                         chosen_code=chosen, aspect=aspect)
         # Sent whole as a custom payload: Rasa's REST channel would split plain text at blank lines.
-        dispatcher.utter_message(json_message={
-            "text": reply.text,
-            "buttons": [{"title": c.title, "payload": choice_payload(c.code, reply.aspect)} for c in reply.choices],
-            "procedure_codes": reply.procedure_codes,
-        })
-        events = [SlotSet("aspect", reply.aspect.value)]
-        if reply.kind == "answer" and reply.procedure_codes:
-            events.append(SlotSet("procedure_code", reply.procedure_codes[0]))
+        dispatcher.utter_message(json_message=as_reply(answer).model_dump(exclude_none=True))
+        events = [SlotSet("aspect", answer.aspect.value)]
+        if answer.kind == "answer" and answer.procedure_codes:
+            events.append(SlotSet("procedure_code", answer.procedure_codes[0]))
         return events

@@ -9,8 +9,10 @@ from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
-import actions
+from actions.procedures import ActionAnswerProcedure
 from channels.services import Services, get_services
+from knowledge_base.service import KnowledgeBase
+from replies.model import Reply
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -19,9 +21,10 @@ ACTION_FAILED_TEXT = ("Xin lỗi anh/chị, em gặp sự cố khi tra cứu. An
                       "hoặc gọi tổng đài Cổng Dịch vụ công quốc gia 1800 1096 để được hỗ trợ ạ.")
 
 
-def build_action_executor() -> ActionExecutor:
+def build_action_executor(knowledge_base: KnowledgeBase) -> ActionExecutor:
+    """Every custom action, constructed with what it needs."""
     executor = ActionExecutor()
-    executor.register_package(actions)
+    executor.register_action(ActionAnswerProcedure(knowledge_base))
     return executor
 
 
@@ -41,9 +44,10 @@ async def run_action(request: Request, services: Services = Depends(get_services
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
     except ActionMissingDomainException as exc:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=449)
-    except Exception:  # a bug in an action must not leave the citizen without an answer
-        log.exception("Action %s failed", action_call.get("next_action"))
-        return JSONResponse({"events": [], "responses": [{"text": ACTION_FAILED_TEXT}]})
+    except Exception as exc:  # a bug in an action must not leave the citizen without an answer
+        log.error("Action %s failed: %s", action_call.get("next_action"), type(exc).__name__, exc_info=exc)
+        failed = Reply.plain(ACTION_FAILED_TEXT).model_dump(exclude_none=True)
+        return JSONResponse({"events": [], "responses": [{"custom": failed}]})
     return JSONResponse(result.model_dump() if result else None)
 
 

@@ -3,56 +3,117 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager
+from http import HTTPStatus
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import AsyncIterator
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels import health, procedures_api
 from channels.action_server import build_action_executor, router as action_router
+from channels.background import BackgroundTasks
+from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
+from channels.outbound import ChannelAdapter, Outbound, PushNotifier
 from channels.services import Services
+from channels.telegram import webhook as telegram_webhook
+from channels.telegram.lifecycle import start_telegram
 from channels.web import routes as web_routes
-from knowledge_base.service import get_knowledge_base
+from channels.web.channel import WebChannel
+from channels.zalo import webhook as zalo_webhook
+from channels.zalo.channel import ZaloChannel
+from channels.zalo.client import ZaloClient
+from knowledge_base.service import KnowledgeBase
 from settings import SETTINGS, Settings
-from storage import open_conversation_store
+from storage.choices import ChoiceStore
+from storage.conversations import ConversationLog
+from storage.credentials import CredentialStore
+from storage.database import Database
+from storage.events import ProcessedEvents
+from storage.outbox import Outbox
+from storage.web_sessions import WebSessions
 
 log = logging.getLogger(__name__)
+NUMBERED_CHANNELS = frozenset({"zalo"})        # channels that show choices as numbered options
+SHUTDOWN_GRACE_SECONDS = 10
+GENERIC_ERRORS = {404: "Không tìm thấy địa chỉ này.", 405: "Phương thức không được hỗ trợ cho địa chỉ này."}
+
+
+@asynccontextmanager
+async def services_for(settings: Settings) -> AsyncIterator[Services]:
+    """Build every long-lived object, start the channels, and tear it all down in reverse order."""
+    async with AsyncExitStack() as stack:
+        knowledge_base = await asyncio.to_thread(KnowledgeBase.load, settings)
+        db = Database(settings.database_url)
+        stack.callback(db.close)
+        await asyncio.to_thread(db.migrate)
+        dialogue = RasaDialogue(settings.rasa_url, settings.rasa_timeout)
+        stack.push_async_callback(dialogue.close)
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
+
+        conversations, choices, outbox = ConversationLog(db), ChoiceStore(db), Outbox(db)
+        adapters: dict[str, ChannelAdapter] = {"web": WebChannel()}
+        if settings.zalo.enabled:
+            adapters["zalo"] = ZaloChannel(ZaloClient(settings.zalo, CredentialStore(db), http))
+        telegram = await stack.enter_async_context(start_telegram(settings.telegram)) \
+            if settings.telegram.enabled else None
+        if telegram is not None:
+            adapters["telegram"] = telegram.channel
+        outbound = Outbound(adapters, choices, outbox, conversations, PushNotifier(),
+                            retries=settings.send_retries, backoff=settings.send_backoff_seconds)
+        gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS)
+        background = BackgroundTasks()
+        stack.push_async_callback(background.drain, SHUTDOWN_GRACE_SECONDS)
+        services = Services(
+            settings=settings, knowledge_base=knowledge_base, db=db, dialogue=dialogue, gateway=gateway,
+            outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
+            background=background, actions=build_action_executor(knowledge_base),
+            telegram=telegram.application if telegram else None,
+        )
+        if telegram is not None:
+            await telegram.serve(gateway, outbound)
+        log.info("Gateway ready: %s; channels: %s", knowledge_base.stats(), ", ".join(adapters))
+        yield services
 
 
 def create_app(settings: Settings = SETTINGS) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        knowledge_base = await asyncio.to_thread(get_knowledge_base)
-        services = Services(
-            settings=settings,
-            knowledge_base=knowledge_base,
-            dialogue=RasaDialogue(settings.rasa_url, settings.rasa_timeout),
-            conversations=open_conversation_store(settings.database_url),
-            actions=build_action_executor(),
-        )
-        app.state.services = services
-        log.info("Gateway ready: %s", knowledge_base.stats())
-        yield
-        await services.dialogue.close()
-        services.conversations.close()
+        async with services_for(settings) as services:
+            app.state.services = services
+            yield
 
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", lifespan=lifespan)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "Last-Event-ID"])
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         reasons = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"detail": "Yêu cầu không hợp lệ.", "errors": reasons}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Our own refusals carry a Vietnamese reason; the framework's English defaults are replaced."""
+        detail = GENERIC_ERRORS.get(exc.status_code, "Yêu cầu không được chấp nhận.") \
+            if exc.detail == HTTPStatus(exc.status_code).phrase else exc.detail
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("Unhandled error", exc_info=exc)
+        log.error("Unhandled error: %s", type(exc).__name__, exc_info=exc)
         return JSONResponse({"detail": "Đã có lỗi xảy ra, anh/chị vui lòng thử lại sau ít phút."}, status_code=500)
 
     app.include_router(web_routes.router)
+    app.include_router(zalo_webhook.router)
+    app.include_router(telegram_webhook.router)
     app.include_router(procedures_api.router)
     app.include_router(health.router)
     app.include_router(action_router)

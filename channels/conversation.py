@@ -1,30 +1,107 @@
-"""The one path every channel takes: log inbound, ask the dialogue engine, log replies."""
+"""The one path every inbound message takes, whatever its channel: log it, turn a pick back into what it stands
+for, ask the dialogue engine, make sure something is said back, log the replies."""
 from __future__ import annotations
 
-from channels.dialogue import DialogueUnavailable
-from channels.schemas import InboundMessage, OutboundMessage
-from channels.services import Services
+import re
+
+from channels.dialogue import DialogueUnavailable, RasaDialogue, intent_message
+from channels.keyed_locks import KeyedLocks
+from channels.schemas import InboundMessage
+from replies.model import Choice, Reply
+from replies.text import reply_text
+from storage.choices import ChoiceStore, looks_like_token
+from storage.conversations import ConversationLog
 
 EMPTY_TEXT_REPLY = "Anh/chị vui lòng nhập câu hỏi về thủ tục hành chính ạ."
 TOO_LONG_REPLY = ("Tin nhắn hơi dài, anh/chị vui lòng gửi câu hỏi ngắn gọn hơn (dưới {limit} ký tự) "
                   "để em tra cứu chính xác ạ.")
 UNAVAILABLE_REPLY = ("Xin lỗi anh/chị, hệ thống đang bận nên em chưa trả lời được. Câu hỏi của anh/chị đã được "
                      "ghi lại; anh/chị vui lòng thử lại sau ít phút hoặc gọi tổng đài 1800 1096 ạ.")
+NOTHING_TO_SAY_REPLY = ("Dạ, em đã nhận được tin nhắn của anh/chị. Anh/chị cần hỏi về thủ tục hành chính nào ạ? "
+                        "Ví dụ: \"đăng ký khai sinh cần giấy tờ gì\" hoặc \"lệ phí làm hộ chiếu bao nhiêu\".")
+STALE_CHOICE_REPLY = ("Dạ, lựa chọn này không còn dùng được. Anh/chị vui lòng nhập lại câu hỏi "
+                      "về thủ tục cần tra cứu ạ.")
+ATTACHMENT_REPLY = ("Dạ, em đã nhận được {what} của anh/chị, nhưng em chỉ đọc được tin nhắn chữ. Anh/chị vui lòng "
+                    "nhập câu hỏi về thủ tục hành chính, ví dụ: \"làm lại căn cước bị mất cần giấy tờ gì\" ạ.")
+GREETING_INTENT = "greet"
+
+_LEADING_COMMAND = re.compile(r"^[\s/]+")
+_MENU_NUMBER = re.compile(r"^(?:số|so|chọn|chon)?\s*(\d{1,2})\s*[.)]?$", re.IGNORECASE)
 
 
-async def handle_message(services: Services, message: InboundMessage) -> list[OutboundMessage]:
-    store = services.conversations
-    store.record(message.channel, message.sender_id, "in", message.text)
-    limit = services.settings.max_message_chars
-    if not message.text:
-        replies = [OutboundMessage(text=EMPTY_TEXT_REPLY)]
-    elif len(message.text) > limit:
-        replies = [OutboundMessage(text=TOO_LONG_REPLY.format(limit=limit))]
-    else:
+def as_words(text: str) -> str:
+    """Citizen text for the dialogue engine: never an intent payload (`/intent{…}` is read as the words)."""
+    return _LEADING_COMMAND.sub("", text)
+
+
+class Gateway:
+    """Inbound handling shared by all channels. `numbered_channels` show choices as numbered options, so a typed
+    number picks one."""
+
+    def __init__(self, dialogue: RasaDialogue, log: ConversationLog, choices: ChoiceStore, max_chars: int,
+                 numbered_channels: frozenset[str] = frozenset()) -> None:
+        self._dialogue = dialogue
+        self._log = log
+        self._choices = choices
+        self._max_chars = max_chars
+        self._numbered = numbered_channels
+        self._locks = KeyedLocks()
+
+    async def handle(self, message: InboundMessage) -> list[Reply]:
+        """Replies to `message`; never empty. Messages of one conversation are handled one at a time."""
+        async with self._locks.hold(message.conversation_id):
+            replies = await self._handle(message)
+        for reply in replies:
+            await self._log.record(message.channel, message.sender_id, "out", reply_text(reply),
+                                   reply.model_dump(exclude_none=True))
+        return replies
+
+    async def _handle(self, message: InboundMessage) -> list[Reply]:
+        if message.event == "start":
+            await self._record_in(message, "(bắt đầu trò chuyện)")
+            return await self._ask(message, intent_message(GREETING_INTENT, {}))
+        if message.event == "attachment":
+            await self._record_in(message, f"({message.text})")
+            return [Reply.plain(ATTACHMENT_REPLY.format(what=message.text))]
+        choice = await self._picked(message)
+        if choice is not None:
+            await self._record_in(message, choice.title, {"choice": choice.model_dump(exclude_none=True)})
+            if choice.intent:
+                return await self._ask(message, intent_message(choice.intent, choice.entities))
+            return await self._ask_words(message, choice.text or choice.title)
+        if message.payload is not None and not message.text:          # a tap on a button we did not issue
+            await self._record_in(message, "(lựa chọn không hợp lệ)")
+            return [Reply.plain(STALE_CHOICE_REPLY)]
+        if len(message.text) > self._max_chars:                       # stored cut: never keep a flood whole
+            await self._record_in(message, message.text[:self._max_chars], {"length": len(message.text)})
+            return [Reply.plain(TOO_LONG_REPLY.format(limit=self._max_chars))]
+        await self._record_in(message, message.text)
+        return await self._ask_words(message, message.text)
+
+    async def _picked(self, message: InboundMessage) -> Choice | None:
+        """The issued choice this message picks: a tapped token, a web button's token sent back as text, or a
+        number typed on a channel that shows numbered options."""
+        conversation = message.conversation_id
+        token = message.payload or (message.text if looks_like_token(message.text) else None)
+        if token:
+            return await self._choices.by_token(conversation, token)
+        number = _MENU_NUMBER.match(message.text) if message.channel in self._numbered else None
+        if number:
+            return await self._choices.by_number(conversation, int(number.group(1)))
+        return None
+
+    async def _record_in(self, message: InboundMessage, text: str, payload: dict | None = None) -> None:
+        await self._log.record(message.channel, message.sender_id, "in", text, payload)
+
+    async def _ask_words(self, message: InboundMessage, text: str) -> list[Reply]:
+        words = as_words(text)
+        if not words:
+            return [Reply.plain(EMPTY_TEXT_REPLY)]
+        return await self._ask(message, words)
+
+    async def _ask(self, message: InboundMessage, text: str) -> list[Reply]:
         try:
-            replies = await services.dialogue.send(message)
+            replies = await self._dialogue.send(message.conversation_id, text, message.channel)
         except DialogueUnavailable:
-            replies = [OutboundMessage(text=UNAVAILABLE_REPLY)]
-    for reply in replies:
-        store.record(message.channel, message.sender_id, "out", reply.text, reply.model_dump())
-    return replies
+            return [Reply.plain(UNAVAILABLE_REPLY)]
+        return replies or [Reply.plain(NOTHING_TO_SAY_REPLY)]

@@ -1,57 +1,84 @@
 """Client for the Rasa server (REST channel), the only way the app reaches the dialogue engine."""
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
-from channels.schemas import Button, InboundMessage, OutboundMessage
+from replies.model import Choice, Reply
 
 log = logging.getLogger(__name__)
+INTENT_PREFIX = "/"
 
 
 class DialogueUnavailable(RuntimeError):
     """Rasa did not answer in time or answered with an error."""
 
 
-def _buttons(raw: Any) -> list[Button]:
-    return [Button(title=str(b.get("title", "")), payload=str(b.get("payload", ""))) for b in raw or []]
+def intent_message(intent: str, entities: dict[str, str]) -> str:
+    """Rasa's message form of an intent with entities: `/ask_procedure{"procedure_code":"1.001193"}`."""
+    return INTENT_PREFIX + intent + (json.dumps(entities, ensure_ascii=False, separators=(",", ":"))
+                                     if entities else "")
 
 
-def merge_rasa_messages(raw: list[dict[str, Any]]) -> list[OutboundMessage]:
-    """Turn Rasa REST output into reply bubbles.
+def parse_intent_message(payload: str) -> Choice | None:
+    """The intent and entities of a `/intent{json}` payload (a domain response's button), or None."""
+    if not payload.startswith(INTENT_PREFIX):
+        return None
+    intent, brace, rest = payload[1:].partition("{")
+    try:
+        entities = json.loads(brace + rest) if brace else {}
+    except ValueError:
+        return None
+    if not intent or not isinstance(entities, dict):
+        return None
+    return Choice(title="", intent=intent, entities={str(k): str(v) for k, v in entities.items()})
 
-    Actions send a whole reply as a custom payload `{"text", "buttons", "procedure_codes"}` (Rasa's REST
-    channel would split plain text at blank lines); domain responses arrive as plain text/buttons.
-    """
-    merged: list[OutboundMessage] = []
+
+def _domain_choice(button: dict[str, Any]) -> Choice:
+    title, payload = str(button.get("title", "")), str(button.get("payload", ""))
+    parsed = parse_intent_message(payload)
+    if parsed is not None:
+        return parsed.model_copy(update={"title": title})
+    return Choice(title=title, text=payload or title)
+
+
+def parse_rasa_messages(raw: list[dict[str, Any]]) -> list[Reply]:
+    """Rasa REST output as replies. Actions send a whole `Reply` as a custom payload (Rasa's REST channel would
+    split plain text at blank lines); domain responses arrive as plain text and buttons."""
+    replies: list[Reply] = []
     for item in raw:
-        content = item.get("custom") if isinstance(item.get("custom"), dict) else item
-        text = str(content.get("text") or "")
-        buttons = _buttons(content.get("buttons"))
-        codes = [str(c) for c in content.get("procedure_codes", [])]
-        if text or buttons:
-            merged.append(OutboundMessage(text=text, buttons=buttons, procedure_codes=codes))
-    return merged
+        if isinstance(item.get("custom"), dict):
+            try:
+                reply = Reply.model_validate(item["custom"])
+            except ValidationError as exc:
+                log.warning("ignored a malformed custom reply from Rasa: %d errors", exc.error_count())
+                continue
+        else:
+            reply = Reply.plain(str(item.get("text") or ""), [_domain_choice(b) for b in item.get("buttons") or []])
+        if reply.blocks or reply.title or reply.choices:
+            replies.append(reply)
+    return replies
 
 
 class RasaDialogue:
     def __init__(self, base_url: str, timeout: float) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
 
-    async def send(self, message: InboundMessage) -> list[OutboundMessage]:
+    async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
         try:
             response = await self._client.post(
                 "/webhooks/rest/webhook",
-                json={"sender": message.conversation_id, "message": message.text,
-                      "metadata": {"channel": message.channel}},
+                json={"sender": conversation_id, "message": text, "metadata": {"channel": channel}},
             )
             response.raise_for_status()
-            return merge_rasa_messages(response.json())
+            return parse_rasa_messages(response.json())
         except (httpx.HTTPError, ValueError) as exc:
-            log.warning("Rasa call failed for %s: %r", message.conversation_id, exc)
-            raise DialogueUnavailable(str(exc)) from exc
+            log.warning("Rasa call failed: %s", type(exc).__name__)
+            raise DialogueUnavailable(type(exc).__name__) from exc
 
     async def status(self) -> dict[str, Any]:
         """Raises DialogueUnavailable unless Rasa is up with a model loaded."""
@@ -60,7 +87,7 @@ class RasaDialogue:
             response.raise_for_status()
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise DialogueUnavailable(str(exc)) from exc
+            raise DialogueUnavailable(type(exc).__name__) from exc
         if not body.get("model_id"):
             raise DialogueUnavailable("Rasa is running without a model")
         return {"model_id": body["model_id"]}

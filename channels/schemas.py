@@ -1,28 +1,24 @@
-"""Typed messages shared by every channel: one inbound type, one reply type."""
+"""Typed messages at the gateway's edges: one inbound type for every channel, and the web chat API's models."""
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from knowledge_base.text import nfc
 
-
-class Button(BaseModel):
-    title: str
-    payload: str
-
-
-class OutboundMessage(BaseModel):
-    """One reply bubble; `procedure_codes` lists the catalogue codes it is about."""
-    text: str = ""
-    buttons: list[Button] = Field(default_factory=list)
-    procedure_codes: list[str] = Field(default_factory=list)
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 class InboundMessage(BaseModel):
-    """What any channel hands to the dialogue engine."""
+    """What any channel hands to the gateway. Text is untrusted citizen input; `payload` is a tapped choice's
+    token. `event` "start" is a channel's own greeting trigger (Telegram /start, Zalo follow); "attachment" is
+    something the assistant cannot read (image, sticker, file, location), named in `text`."""
     channel: str
     sender_id: str
-    text: str
+    text: str = ""
+    payload: str | None = None
+    event: Literal["message", "start", "attachment"] = "message"
 
     @field_validator("text")
     @classmethod
@@ -31,14 +27,41 @@ class InboundMessage(BaseModel):
 
     @property
     def conversation_id(self) -> str:
-        """Conversations are namespaced per channel so ids never collide across channels."""
-        return f"{self.channel}:{self.sender_id}"
+        return conversation_id(self.channel, self.sender_id)
+
+
+def conversation_id(channel: str, sender_id: str) -> str:
+    """Conversations are namespaced per channel so ids never collide across channels."""
+    return f"{channel}:{sender_id}"
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class OutboundMessage(BaseModel):
+    """One web chat bubble; `procedure_codes` lists the catalogue codes it is about."""
+    text: str = ""
+    buttons: list[Button] = Field(default_factory=list)
+    procedure_codes: list[str] = Field(default_factory=list)
 
 
 class ChatRequest(BaseModel):
-    sender_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")
+    sender_id: str | None = Field(None, pattern=SESSION_ID_PATTERN,
+                                  description="Mã phiên do máy chủ cấp; bỏ trống để bắt đầu cuộc trò chuyện mới")
     text: str = Field(min_length=1)
 
 
 class ChatResponse(BaseModel):
+    sender_id: str
     messages: list[OutboundMessage]
+
+
+class PushedMessage(OutboundMessage):
+    """A message sent to the conversation outside a request (officer reply, dossier news); `id` orders them."""
+    id: int
+
+
+class PushedMessages(BaseModel):
+    messages: list[PushedMessage]

@@ -5,20 +5,34 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from rasa_sdk.executor import ActionExecutor
+from telegram.ext import Application
 
+from channels.background import BackgroundTasks
+from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
+from channels.outbound import Outbound
 from knowledge_base.service import KnowledgeBase
 from settings import Settings
-from storage import ConversationStore
+from storage.database import Database
+from storage.events import ProcessedEvents
+from storage.outbox import Outbox
+from storage.web_sessions import WebSessions
 
 
 @dataclass
 class Services:
     settings: Settings
     knowledge_base: KnowledgeBase
+    db: Database
     dialogue: RasaDialogue
-    conversations: ConversationStore
+    gateway: Gateway
+    outbound: Outbound
+    outbox: Outbox
+    web_sessions: WebSessions
+    events: ProcessedEvents
+    background: BackgroundTasks
     actions: ActionExecutor
+    telegram: Application | None = None
 
 
 def get_services(request: Request) -> Services:

@@ -1,6 +1,7 @@
 """Command line for the knowledge base.
 
     python -m knowledge_base search "làm lại căn cước bị mất" [--limit N] [--field F] [--level xã]
+    python -m knowledge_base ask "làm lại căn cước bị mất cần gì" [--context CODE]
     python -m knowledge_base show CODE
     python -m knowledge_base build
 """
@@ -24,6 +25,17 @@ def _search(args: argparse.Namespace) -> int:
         print(f"{rank:>2}. {hit.score:6.3f}  {hit.code:<10} {hit.name}  [{hit.field}; {', '.join(hit.levels)}]")
     if not result.hits:
         print("(no hits)")
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from knowledge_base.service import KnowledgeBase
+
+    reply = KnowledgeBase.load().respond(args.question, context_code=args.context)
+    print(f"[{reply.kind}; aspect: {reply.aspect.value}; procedures: {', '.join(reply.procedure_codes) or '-'}]")
+    print(reply.text)
+    for choice in reply.choices:
+        print(f"  ({choice.code}) {choice.title}")
     return 0
 
 
@@ -76,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--field", default=None)
     p.add_argument("--level", default=None)
     p.set_defaults(func=_search)
+    p = sub.add_parser("ask", help="the reply the assistant gives, as plain text")
+    p.add_argument("question")
+    p.add_argument("--context", default=None, help="code of the procedure the conversation is about")
+    p.set_defaults(func=_ask)
     p = sub.add_parser("show", help="one procedure")
     p.add_argument("code")
     p.set_defaults(func=_show)

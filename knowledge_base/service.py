@@ -1,6 +1,6 @@
 """Facade of the knowledge base: load once, then search, get and respond.
 
-    kb = get_knowledge_base()
+    kb = KnowledgeBase.load(settings)                  # once per process; callers pass it on
     kb.search("làm lại căn cước bị mất ở đâu")          -> SearchResult
     kb.respond("lam lai cccd mat bn tien")               -> Reply(kind="answer", ...)
     kb.respond("còn lệ phí thì sao", context_code="1.014064")  -> follow-up on the same procedure
@@ -8,19 +8,19 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from knowledge_base import parse
-from knowledge_base.answers import MAX_CHARS, compose_answer, compose_choice_title
-from knowledge_base.catalogue import build_catalogue, load_catalogue
-from knowledge_base.dense import EncoderLike
-from knowledge_base.embedding.serving import ServingEncoder
-from knowledge_base.models import Procedure
-from knowledge_base.search import Analysis, Scored, SearchConfig, SearchEngine
+from knowledge_base.answers.compose import compose_answer, compose_choice_title
+from knowledge_base.catalogue import parse
+from knowledge_base.catalogue.build import build_catalogue, load_catalogue
+from knowledge_base.catalogue.models import Procedure
+from knowledge_base.search.dense import EncoderLike
+from knowledge_base.search.engine import Analysis, Scored, SearchConfig, SearchEngine
+from knowledge_base.search.serving_encoder import ServingEncoder
 from knowledge_base.types import Aspect, Choice, Reply, SearchResult
+from replies.model import Content, Paragraph
 from settings import SETTINGS, Settings
 
 log = logging.getLogger(__name__)
@@ -119,10 +119,13 @@ class KnowledgeBase:
 
     def _answer(self, proc: Procedure, aspect: Aspect, also: list[Aspect] | None = None,
                 alternatives: list[str] | None = None) -> Reply:
-        intro = f"\n\n{ALTERNATIVES_TEXT}" if alternatives else ""      # counts within the length limit
-        text = compose_answer(proc, aspect, also or (), MAX_CHARS - len(intro)) + intro
-        return Reply(kind="answer", text=text, procedure_codes=[proc.code],
-                     choices=self._choices(alternatives or []), aspect=aspect)
+        return Reply(kind="answer", content=compose_answer(proc, aspect, also or ()), procedure_codes=[proc.code],
+                     choices=self._choices(alternatives or []),
+                     choices_prompt=ALTERNATIVES_TEXT if alternatives else None, aspect=aspect)
+
+    @staticmethod
+    def _no_match(text: str, aspect: Aspect) -> Reply:
+        return Reply(kind="no_match", content=Content(blocks=[Paragraph(text=text)]), aspect=aspect)
 
     def _runners_up(self, scored: list[Scored], ratio: float, limit: int) -> list[str]:
         """Codes after the first hit scoring at least `ratio` of it, one per variant group and none in
@@ -154,14 +157,14 @@ class KnowledgeBase:
             proc = self.get(context_code) if context_code else None
             if proc is not None:
                 return self._answer(proc, asked, also)
-            return Reply(kind="no_match", text=ASK_PROCEDURE_TEXT, aspect=asked)
+            return self._no_match(ASK_PROCEDURE_TEXT, asked)
         scored = self.engine.rank(analysis, limit=8)
         if not scored or not self.engine.is_confident(scored[0]):
             proc = self.get(context_code) if context_code else None
             if proc is not None and analysis.aspect != Aspect.OVERVIEW \
                     and len(analysis.content) <= 2:
                 return self._answer(proc, asked, also)
-            return Reply(kind="no_match", text=NO_MATCH_TEXT, aspect=asked)
+            return self._no_match(NO_MATCH_TEXT, asked)
         rivals = self._runners_up(scored, CLARIFY_RATIO, MAX_CHOICES - 1)      # as likely as the first: ask
         family = self.engine.family(analysis, scored)                        # "chứng thực": ask which one
         if not rivals and family:
@@ -170,21 +173,8 @@ class KnowledgeBase:
             rivals = self._runners_up(family_scored, 0.0, MAX_CHOICES - 1)
         if rivals:
             codes = [scored[0].code] + rivals
-            return Reply(kind="clarify", text=CLARIFY_TEXT, procedure_codes=codes, choices=self._choices(codes),
-                         aspect=asked)
+            return Reply(kind="clarify", content=Content(), procedure_codes=codes, choices=self._choices(codes),
+                         choices_prompt=CLARIFY_TEXT, aspect=asked)
         alternatives = self._runners_up(scored, ALTERNATIVE_RATIO, MAX_ALTERNATIVES)
         return self._answer(self._by_code[scored[0].code], asked, also, alternatives)
 
-
-_KB: KnowledgeBase | None = None
-_KB_LOCK = threading.Lock()
-
-
-def get_knowledge_base() -> KnowledgeBase:
-    """Process-wide singleton, loaded on first use."""
-    global _KB
-    if _KB is None:
-        with _KB_LOCK:
-            if _KB is None:
-                _KB = KnowledgeBase.load()
-    return _KB

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from replies.model import Content
+from replies.text import content_text
+
 
 class Aspect(str, Enum):
     """What the citizen asks about a procedure. OVERVIEW when nothing specific is asked."""
@@ -46,9 +49,17 @@ class Choice:
 
 @dataclass
 class Reply:
-    """What the assistant says back about procedures; channel-agnostic."""
+    """What the assistant says back about procedures, channel-neutral: structured `content` (an answer, a polite
+    no-match, or nothing but the prompt of a clarifying question) and `choices` of procedures introduced by
+    `choices_prompt` (the clarifying question, or the line above the alternatives offered under an answer)."""
     kind: str                       # "answer" | "clarify" | "no_match"
-    text: str
+    content: Content
     procedure_codes: list[str] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
+    choices_prompt: str | None = None
     aspect: Aspect = Aspect.OVERVIEW
+
+    @property
+    def text(self) -> str:
+        """Plain text of the content and the choices prompt (without the choices), for the CLI, evaluation, tests."""
+        return "\n\n".join(part for part in (content_text(self.content), self.choices_prompt) if part)

@@ -1,6 +1,8 @@
 """Start and stop the two processes: the Rasa server and the FastAPI gateway.
 
-`make run` uses this module as a program; the integration tests use `Stack` on free ports.
+`make run` uses this module as a program; the integration tests use `Stack` on free ports. Rasa's endpoints
+(action server, tracker store) are written for each run by `write_endpoints`. The gateway's access log is off:
+web chat paths carry conversation ids, which must not reach a log.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from settings import ROOT, SETTINGS
@@ -31,10 +33,12 @@ def free_port() -> int:
 
 @dataclass
 class StackConfig:
+    app_host: str = SETTINGS.app_host
     app_port: int = SETTINGS.app_port
-    rasa_port: int = 5005
+    rasa_port: int = SETTINGS.rasa_port
     data_dir: Path = SETTINGS.data_dir
     log_dir: Path | None = None          # None: gateway logs to the console, Rasa to data_dir/logs
+    env: dict[str, str] = field(default_factory=dict)     # extra TTHC_* settings for the gateway
 
     @property
     def app_url(self) -> str:
@@ -84,10 +88,10 @@ class Stack:
         if not RASA_MODEL.exists():
             raise SystemExit(f"No trained Rasa model at {RASA_MODEL}; run `make run` (it trains one).")
         common = {"RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self._spawn("gateway", [str(APP_PYTHON), "-m", "uvicorn", "channels.app:app", "--host", "127.0.0.1",
-                                "--port", str(cfg.app_port)],
+        self._spawn("gateway", [str(APP_PYTHON), "-m", "uvicorn", "channels.app:app", "--host", cfg.app_host,
+                                "--port", str(cfg.app_port), "--no-access-log"],
                     {**common, "TTHC_RASA_URL": cfg.rasa_url, "TTHC_DATA_DIR": str(cfg.data_dir),
-                     "TTHC_APP_PORT": str(cfg.app_port)},
+                     "TTHC_APP_PORT": str(cfg.app_port), **cfg.env},
                     to_console=cfg.log_dir is None)
         self._spawn("rasa", [str(RASA_BIN), "run", "--model", str(RASA_MODEL),
                              "--endpoints", str(write_endpoints(cfg)), "--credentials", "bot/credentials.yml",
@@ -139,7 +143,7 @@ class Stack:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the assistant: Rasa + gateway")
     parser.add_argument("--port", type=int, default=SETTINGS.app_port)
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("TTHC_RASA_PORT", "5005")))
+    parser.add_argument("--rasa-port", type=int, default=SETTINGS.rasa_port)
     args = parser.parse_args()
     stack = Stack(StackConfig(app_port=args.port, rasa_port=args.rasa_port))
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

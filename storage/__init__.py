@@ -1,4 +1,2 @@
-"""Persistent stores behind small interfaces (SQLite by default, other backends by URL)."""
-from storage.conversations import ConversationStore, open_conversation_store
-
-__all__ = ["ConversationStore", "open_conversation_store"]
+"""Every store the gateway owns, on one SQLAlchemy engine (SQLite file by default, PostgreSQL by URL), with its
+schema under Alembic migrations (`storage/migrations`)."""

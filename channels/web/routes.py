@@ -1,23 +1,82 @@
-"""POST /api/chat and the chat page."""
+"""Web chat: POST /api/chat (sessions issued by the server), pushed messages by poll or server-sent events, the
+chat page."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import AsyncIterator
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Path as PathParam, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
 
-from channels.conversation import handle_message
-from channels.schemas import ChatRequest, ChatResponse, InboundMessage
+from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, InboundMessage, OutboundMessage,
+                              PushedMessage, PushedMessages, conversation_id)
 from channels.services import Services, get_services
 
 STATIC_DIR = Path(__file__).parent / "static"
-router = APIRouter()
+CHANNEL = "web"
+STREAM_RECHECK_SECONDS = 15.0          # a stream re-reads the outbox this often even without a local wake-up
+UNKNOWN_SESSION = ("Phiên trò chuyện không hợp lệ hoặc đã hết hạn. Anh/chị vui lòng bắt đầu cuộc trò chuyện mới "
+                   "(gửi tin nhắn không kèm sender_id).")
+router = APIRouter(tags=["chat"])
 
 
-@router.post("/api/chat", response_model=ChatResponse, tags=["chat"])
+async def _known_session(sender_id: str, services: Services) -> str:
+    if not await services.web_sessions.touch(sender_id):
+        raise HTTPException(status_code=403, detail=UNKNOWN_SESSION)
+    return sender_id
+
+
+SenderId = PathParam(pattern=SESSION_ID_PATTERN, description="Mã phiên do POST /api/chat cấp")
+
+
+@router.post("/api/chat", response_model=ChatResponse)
 async def chat(request: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
-    message = InboundMessage(channel="web", sender_id=request.sender_id, text=request.text)
-    return ChatResponse(messages=await handle_message(services, message))
+    """Send a message. Without `sender_id` a new conversation starts and its id comes back in the response;
+    send that id with every later message. A button's `payload` sent back as `text` picks that button."""
+    if request.sender_id is None:
+        sender_id = await services.web_sessions.start()
+    else:
+        sender_id = await _known_session(request.sender_id, services)
+    replies = await services.gateway.handle(InboundMessage(channel=CHANNEL, sender_id=sender_id, text=request.text))
+    messages = [OutboundMessage.model_validate(m) for reply in replies
+                for m in await services.outbound.render(CHANNEL, sender_id, reply)]
+    return ChatResponse(sender_id=sender_id, messages=messages)
+
+
+async def _pushed(services: Services, sender_id: str, after: int) -> list[PushedMessage]:
+    entries = await services.outbox.stored_after(CHANNEL, sender_id, after)
+    return [PushedMessage(id=e.id, **e.body) for e in entries]
+
+
+@router.get("/api/chat/{sender_id}/messages", response_model=PushedMessages)
+async def pushed_messages(sender_id: str = SenderId, after: int = Query(0, ge=0),
+                          services: Services = Depends(get_services)) -> PushedMessages:
+    """Messages sent to this conversation outside a request (officer replies, dossier news) with id > `after`."""
+    await _known_session(sender_id, services)
+    return PushedMessages(messages=await _pushed(services, sender_id, after))
+
+
+@router.get("/api/chat/{sender_id}/events")
+async def pushed_events(request: Request, sender_id: str = SenderId, after: int = Query(0, ge=0),
+                        last_event_id: int | None = Header(None, alias="Last-Event-ID"),
+                        services: Services = Depends(get_services)) -> StreamingResponse:
+    """The same messages as a server-sent event stream (`id` = message id, `data` = the message as JSON)."""
+    await _known_session(sender_id, services)
+    key = conversation_id(CHANNEL, sender_id)
+
+    async def stream() -> AsyncIterator[str]:
+        cursor = max(after, last_event_id or 0)
+        yield "retry: 3000\n\n"
+        while not await request.is_disconnected():
+            for message in await _pushed(services, sender_id, cursor):
+                cursor = message.id
+                yield f"id: {message.id}\ndata: {json.dumps(message.model_dump(), ensure_ascii=False)}\n\n"
+            await services.outbound.notifier.wait(key, STREAM_RECHECK_SECONDS)
+            yield ": keep-alive\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get("/", include_in_schema=False)

@@ -1,4 +1,4 @@
-"""ActionAnswerProcedure against the real knowledge base, driven by tracker JSON fixtures."""
+"""ActionAnswerProcedure against the real knowledge base (injected), driven by tracker JSON fixtures."""
 from __future__ import annotations
 
 import asyncio
@@ -9,59 +9,73 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.procedures import ActionAnswerProcedure, choice_payload
-from knowledge_base.types import Aspect
+from actions.procedures import ASK_PROCEDURE, ActionAnswerProcedure
+from knowledge_base.service import KnowledgeBase
+from replies.model import Checklist, Reply
+from replies.text import reply_text
+from settings import SETTINGS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def run_action(fixture: str) -> tuple[list[dict], list[dict]]:
+@pytest.fixture(scope="module")
+def action() -> ActionAnswerProcedure:
+    return ActionAnswerProcedure(KnowledgeBase.load(SETTINGS))
+
+
+def run_action(action: ActionAnswerProcedure, fixture: str) -> tuple[list[Reply], list[dict]]:
     tracker = Tracker.from_dict(json.loads((FIXTURES / fixture).read_text(encoding="utf-8")))
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionAnswerProcedure().run(dispatcher, tracker, {}))
-    # The action sends each reply whole as a custom payload (see actions/procedures.py).
-    return [m["custom"] for m in dispatcher.messages], events
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    # The action sends each reply whole as a custom payload in the reply model the gateway reads.
+    return [Reply.model_validate(m["custom"]) for m in dispatcher.messages], events
 
 
 def slot_events(events: list[dict]) -> dict[str, str]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def test_documents_question_answers_birth_registration_with_source_link() -> None:
-    messages, events = run_action("ask_birth_documents.json")
-    assert len(messages) == 1
-    message = messages[0]
-    assert message["procedure_codes"][0] == "1.001193"
-    assert "Giấy chứng sinh" in message["text"]
-    assert "https://dichvucong.gov.vn/" in message["text"]
-    assert "Không có thông tin" not in message["text"]
+def test_documents_question_answers_birth_registration_as_a_checklist_with_source(action) -> None:
+    replies, events = run_action(action, "ask_birth_documents.json")
+    assert len(replies) == 1
+    reply = replies[0]
+    assert reply.procedure_codes[0] == "1.001193"
+    items = [i.name for b in reply.blocks if isinstance(b, Checklist) for i in b.items]
+    assert any("Giấy chứng sinh" in name for name in items)
+    assert reply.source_url and reply.source_url.startswith("https://dichvucong.gov.vn/")
+    assert "Không có thông tin" not in reply_text(reply)
     assert slot_events(events) == {"aspect": "documents", "procedure_code": "1.001193"}
 
 
-def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect() -> None:
-    messages, events = run_action("followup_fee.json")
-    assert messages[0]["procedure_codes"] == ["1.001193"]
-    assert "phí" in messages[0]["text"].lower()
+def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect(action) -> None:
+    replies, events = run_action(action, "followup_fee.json")
+    assert replies[0].procedure_codes == ["1.001193"]
+    assert "phí" in reply_text(replies[0]).lower()
     assert slot_events(events)["aspect"] == "fee"
 
 
-def test_button_payload_answers_the_chosen_procedure_for_its_aspect() -> None:
-    messages, events = run_action("button_choice.json")
-    assert messages[0]["procedure_codes"] == ["1.001193"]
+def test_a_picked_choice_answers_the_chosen_procedure_for_its_aspect(action) -> None:
+    replies, events = run_action(action, "button_choice.json")
+    assert replies[0].procedure_codes == ["1.001193"]
     assert slot_events(events) == {"aspect": "duration", "procedure_code": "1.001193"}
-    assert "ngày" in messages[0]["text"].lower()
+    assert "ngày" in reply_text(replies[0]).lower()
 
 
-def test_unrelated_text_gets_a_polite_no_match_and_sets_no_procedure() -> None:
-    messages, events = run_action("weather.json")
-    assert messages[0]["procedure_codes"] == []
-    assert messages[0]["buttons"] == []
+def test_unrelated_text_gets_a_polite_no_match_and_sets_no_procedure(action) -> None:
+    replies, events = run_action(action, "weather.json")
+    assert replies[0].procedure_codes == [] and replies[0].choices == []
+    assert "chưa tìm thấy" in reply_text(replies[0])
     assert "procedure_code" not in slot_events(events)
 
 
-@pytest.mark.parametrize("aspect", list(Aspect))
-def test_choice_payload_is_a_rasa_intent_payload(aspect: Aspect) -> None:
-    payload = choice_payload("1.001193", aspect)
-    intent, _, entities = payload.partition("{")
-    assert intent == "/ask_procedure"
-    assert json.loads("{" + entities) == {"procedure_code": "1.001193", "aspect": aspect.value}
+def test_choices_are_dialogue_actions_for_the_gateway_to_issue(action) -> None:
+    tracker = Tracker.from_dict({**json.loads((FIXTURES / "weather.json").read_text(encoding="utf-8")),
+                                 "latest_message": {"text": "chứng thực", "intent": {"name": "ask_procedure"},
+                                                    "entities": []}})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker, {}))
+    reply = Reply.model_validate(dispatcher.messages[0]["custom"])
+    assert len(reply.choices) >= 2 and reply.choices_prompt
+    for choice, code in zip(reply.choices, reply.procedure_codes):
+        assert choice.intent == ASK_PROCEDURE and choice.text is None
+        assert choice.entities == {"procedure_code": code, "aspect": "overview"}

@@ -1,4 +1,5 @@
-"""One real stack (Rasa server + gateway on free ports) shared by the integration tests."""
+"""One real stack (Rasa server + gateway on free ports) shared by the integration tests, with Zalo and Telegram
+switched on against local fake servers (the only parts that live outside this machine)."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -6,12 +7,38 @@ from typing import Iterator
 import pytest
 
 from scripts.stack import Stack, StackConfig, free_port
+from storage.database import Database
+from tests.fakes.server import serving
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo
+
+ZALO_OA_SECRET = "it-oa-secret"
+TELEGRAM_SECRET = "it-telegram-secret"
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def zalo_server() -> Iterator[tuple[FakeZalo, str]]:
+    with serving(FakeZalo()) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def telegram_server() -> Iterator[tuple[FakeTelegram, str]]:
+    with serving(FakeTelegram()) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, zalo_server, telegram_server) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("stack")
-    config = StackConfig(app_port=free_port(), rasa_port=free_port(), data_dir=data_dir, log_dir=data_dir / "logs")
+    (zalo, zalo_url), (telegram, telegram_url) = zalo_server, telegram_server
+    env = {"TTHC_ZALO_APP_ID": zalo.app_id, "TTHC_ZALO_OA_SECRET_KEY": ZALO_OA_SECRET,
+           "TTHC_ZALO_APP_SECRET": zalo.app_secret, "TTHC_ZALO_ACCESS_TOKEN": zalo.access_token,
+           "TTHC_ZALO_REFRESH_TOKEN": zalo.refresh_token, "TTHC_ZALO_API_BASE": zalo_url,
+           "TTHC_ZALO_OAUTH_BASE": zalo_url, "TTHC_TELEGRAM_BOT_TOKEN": telegram.token,
+           "TTHC_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET, "TTHC_TELEGRAM_API_BASE": telegram_url}
+    config = StackConfig(app_port=free_port(), rasa_port=free_port(), data_dir=data_dir, log_dir=data_dir / "logs",
+                         env=env)
     running = Stack(config)
     running.start()
     try:
@@ -23,3 +50,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         raise
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_db(stack: Stack) -> Iterator[Database]:
+    """The running gateway's own database, to read what it logged."""
+    db = Database(f"sqlite:///{stack.config.data_dir / 'gateway.db'}")
+    yield db
+    db.close()

@@ -1,80 +1,185 @@
-"""A short conversation through POST /api/chat with the real Rasa server and the real gateway."""
+"""Conversations through the real Rasa server and the real gateway: web chat (POST /api/chat), and the same
+questions on Zalo and Telegram against their fake servers."""
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
+from channels.zalo.signature import zalo_signature
 from scripts.stack import Stack
+from storage.conversations import ConversationLog
+from storage.database import Database
+from tests.fakes.server import wait_for
+from tests.fakes.zalo import FakeZalo
+from tests.integration.conftest import TELEGRAM_SECRET, ZALO_OA_SECRET
+
+DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
+BIRTH = "1.001193"
 
 
-def chat(stack: Stack, sender: str, text: str) -> list[dict]:
-    response = httpx.post(stack.config.app_url + "/api/chat", json={"sender_id": sender, "text": text}, timeout=60)
-    assert response.status_code == 200, response.text
-    messages = response.json()["messages"]
-    assert messages, f"no reply to {text!r}"
-    return messages
+def response_text(name: str, index: int = 0) -> str:
+    return DOMAIN["responses"][name][index]["text"]
 
 
-def payload_code(payload: str) -> str:
-    """The procedure a button payload (`/ask_procedure{...}`) selects."""
-    return json.loads(payload[payload.index("{"):])["procedure_code"]
+class WebChat:
+    """One citizen on the web chat: the server issues the conversation id on the first message."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.url = stack.config.app_url
+        self.sender_id: str | None = None
+
+    def say(self, text: str) -> list[dict]:
+        body = {"text": text, **({"sender_id": self.sender_id} if self.sender_id else {})}
+        response = httpx.post(self.url + "/api/chat", json=body, timeout=60)
+        assert response.status_code == 200, response.text
+        self.sender_id = response.json()["sender_id"]
+        messages = response.json()["messages"]
+        assert messages, f"no reply to {text!r}"
+        return messages
+
+
+def history(db: Database, channel: str, sender: str) -> list:
+    return asyncio.run(ConversationLog(db).history(channel, sender))
 
 
 @pytest.fixture
-def sender() -> str:
-    return "it-" + uuid.uuid4().hex[:8]
+def web(stack: Stack) -> WebChat:
+    return WebChat(stack)
 
 
 def test_health_is_ok_when_everything_runs(stack: Stack) -> None:
     body = httpx.get(stack.config.app_url + "/health", timeout=10).json()
     assert body["status"] == "ok"
     assert body["components"]["knowledge_base"]["procedures"] == 2642
+    assert set(body["channels"]) == {"web", "zalo", "telegram"}
 
 
-def test_greeting_then_documents_then_followup_fee(stack: Stack, sender: str) -> None:
-    greeting = chat(stack, sender, "xin chào")
-    assert "chào" in greeting[0]["text"].lower()
+def test_greeting_then_documents_then_followup_fee(web: WebChat) -> None:
+    greeting = web.say("xin chào")
+    assert greeting[0]["text"] == response_text("utter_greet")
     assert all(m["procedure_codes"] == [] for m in greeting)
 
-    answer = chat(stack, sender, "đăng ký khai sinh cần giấy tờ gì")
-    assert answer[0]["procedure_codes"][0] == "1.001193"
+    answer = web.say("đăng ký khai sinh cần giấy tờ gì")
+    assert answer[0]["procedure_codes"][0] == BIRTH
+    assert "☐ Giấy chứng sinh" in answer[0]["text"]
+    assert "Nguồn: https://dichvucong.gov.vn/" in answer[0]["text"]
+
+    fee = web.say("còn lệ phí thì sao")
+    assert fee[0]["procedure_codes"] == [BIRTH]
+    assert "miễn phí" in fee[0]["text"].lower()
+
+
+def test_unaccented_question_is_understood(web: WebChat) -> None:
+    answer = web.say("dang ky khai sinh can giay to gi")
+    assert answer[0]["procedure_codes"] == [BIRTH]
     assert "Giấy chứng sinh" in answer[0]["text"]
-    assert "https://dichvucong.gov.vn/" in answer[0]["text"]
-
-    fee = chat(stack, sender, "còn lệ phí thì sao")
-    assert fee[0]["procedure_codes"] == ["1.001193"]
-    assert "phí" in fee[0]["text"].lower()
 
 
-def test_unaccented_question_is_understood(stack: Stack, sender: str) -> None:
-    answer = chat(stack, sender, "dang ky khai sinh can giay to gi")
-    assert answer[0]["procedure_codes"] == ["1.001193"]
-    assert "Giấy chứng sinh" in answer[0]["text"]
+def test_out_of_scope_gets_the_refusal_that_says_what_it_can_do(web: WebChat) -> None:
+    reply = web.say("tối nay đội tuyển Việt Nam đá với ai")
+    assert [m["text"] for m in reply] == [response_text("utter_out_of_scope")]
 
 
-def test_out_of_scope_gets_a_polite_refusal_that_says_what_it_can_do(stack: Stack, sender: str) -> None:
-    reply = chat(stack, sender, "tối nay đội tuyển Việt Nam đá với ai")
-    text = " ".join(m["text"] for m in reply).lower()
-    assert "thủ tục" in text
-    assert all(m["procedure_codes"] == [] for m in reply)
-
-
-def test_clarifying_buttons_continue_the_conversation(stack: Stack, sender: str) -> None:
+def test_clarifying_buttons_carry_opaque_payloads_that_continue_the_conversation(web: WebChat, stack: Stack) -> None:
     # "chứng thực" alone fits many procedures (copies, signatures, wills, contracts...): the assistant asks.
-    reply = chat(stack, sender, "chứng thực")
-    question = next(m for m in reply if m["buttons"])
-    assert len(question["buttons"]) >= 2
-    assert set(question["procedure_codes"]) >= {payload_code(b["payload"]) for b in question["buttons"]}
-    follow = chat(stack, sender, question["buttons"][1]["payload"])
-    assert follow[0]["procedure_codes"] == [payload_code(question["buttons"][1]["payload"])]
-    assert "https://dichvucong.gov.vn/" in follow[0]["text"]
+    question = next(m for m in web.say("chứng thực") if m["buttons"])
+    assert len(question["buttons"]) >= 2 and len(question["procedure_codes"]) == len(question["buttons"])
+    payload = question["buttons"][1]["payload"]
+    assert not payload.startswith("/") and len(payload.encode()) <= 64
+    follow = web.say(payload)
+    assert follow[0]["procedure_codes"] == [question["procedure_codes"][1]]
+    assert "Nguồn: https://dichvucong.gov.vn/" in follow[0]["text"]
+    other = WebChat(stack)                                      # another citizen cannot replay the payload
+    assert other.say(payload)[0]["procedure_codes"] != [question["procedure_codes"][1]]
 
 
-def test_human_handover_and_dossier_status_are_answered_politely(stack: Stack, sender: str) -> None:
-    human = chat(stack, sender, "cho tôi nói chuyện với cán bộ")
-    assert "1800 1096" in human[0]["text"] or "18001096" in human[0]["text"]
-    dossier = chat(stack, sender, "hồ sơ H45.22-231015-0012 của tôi tới đâu rồi")
-    assert "dichvucong.gov.vn" in " ".join(m["text"] for m in dossier)
+def test_typed_intent_payloads_reach_rasa_only_as_words(web: WebChat, stack: Stack) -> None:
+    web.say("xin chào")
+    reply = web.say('/ask_dossier_status{"dossier_code":"X99.01-230101-0001"}')
+    assert "X99.01-230101-0001" not in " ".join(m["text"] for m in reply)
+    web.say("/restart")                                  # Rasa would reset the conversation and say nothing
+    tracker = httpx.get(f"{stack.config.rasa_url}/conversations/web:{web.sender_id}/tracker", timeout=10).json()
+    said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+    assert said == ["xin chào", 'ask_dossier_status{"dossier_code":"X99.01-230101-0001"}', "restart"]
+    assert "restart" not in [e["event"] for e in tracker["events"]]
+
+
+def test_an_id_the_server_did_not_issue_is_refused(stack: Stack) -> None:
+    response = httpx.post(stack.config.app_url + "/api/chat",
+                          json={"sender_id": "w-" + uuid.uuid4().hex, "text": "xin chào"}, timeout=30)
+    assert response.status_code == 403
+
+
+def test_human_handover_and_dossier_status_give_their_responses(web: WebChat) -> None:
+    assert [m["text"] for m in web.say("cho tôi nói chuyện với cán bộ")] == [response_text("utter_handover")]
+    dossier = web.say("hồ sơ H45.22-231015-0012 của tôi tới đâu rồi")
+    expected = response_text("utter_dossier_status_unavailable", 1).replace("{dossier_code}", "H45.22-231015-0012")
+    assert [m["text"] for m in dossier] == [expected]
+
+
+# ------------------------------------------------------------------ Zalo and Telegram with the real dialogue
+
+def zalo_says(stack: Stack, zalo: FakeZalo, user: str, text: str) -> None:
+    body = {"app_id": zalo.app_id, "user_id_by_app": "1", "event_name": "user_send_text",
+            "timestamp": str(int(time.time() * 1000)), "sender": {"id": user}, "recipient": {"id": "oa"},
+            "message": {"msg_id": uuid.uuid4().hex, "text": text}}
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    signature = "mac=" + zalo_signature(zalo.app_id, raw, body["timestamp"], ZALO_OA_SECRET)
+    response = httpx.post(stack.config.app_url + "/channels/zalo/webhook", content=raw,
+                          headers={"X-ZEvent-Signature": signature, "Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_zalo_answers_and_a_typed_number_picks_an_option(stack: Stack, zalo_server, gateway_db: Database) -> None:
+    zalo, _ = zalo_server
+    user = str(uuid.uuid4().int)[:18]
+    zalo_says(stack, zalo, user, "dang ky khai sinh can giay to gi")
+    answer = wait_for(lambda: zalo.texts_to(user))
+    assert "☐ Giấy chứng sinh" in answer[0] and all(len(t) <= 2000 for t in answer)
+
+    zalo_says(stack, zalo, user, "chứng thực")
+    menu = wait_for(lambda: zalo.texts_to(user)[len(answer):])[-1]
+    assert "\n2. " in menu and "trả lời bằng số" in menu
+    zalo_says(stack, zalo, user, "2")
+    wait_for(lambda: len([m for m in history(gateway_db, "zalo", user) if m.direction == "out"]) >= 3)
+    picked = [m for m in history(gateway_db, "zalo", user) if m.direction == "in"][-1]
+    chosen = picked.payload["choice"]["entities"]["procedure_code"]
+    assert picked.text in menu.split("\n2. ")[1]
+    final = [m for m in history(gateway_db, "zalo", user) if m.direction == "out"][-1]
+    assert final.payload["procedure_codes"] == [chosen]
+    assert wait_for(lambda: len(zalo.texts_to(user)) > len(answer) + 1)
+
+
+def telegram_post(stack: Stack, update: dict) -> None:
+    response = httpx.post(stack.config.app_url + "/channels/telegram/webhook", json=update,
+                          headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_telegram_start_question_and_inline_keyboard_round_trip(stack: Stack, telegram_server,
+                                                                gateway_db: Database) -> None:
+    telegram, _ = telegram_server
+    chat = int(str(uuid.uuid4().int)[:9])
+    telegram_post(stack, telegram.text_update(chat, "/start"))
+    greeting = wait_for(lambda: telegram.sent_to(chat))[0]
+    assert greeting["text"].startswith("Xin chào anh/chị!") and greeting["reply_markup"]["inline_keyboard"]
+
+    telegram_post(stack, telegram.text_update(chat, "chứng thực"))
+    menu = wait_for(lambda: [m for m in telegram.sent_to(chat)[1:] if m.get("reply_markup")])[-1]
+    button = menu["reply_markup"]["inline_keyboard"][1][0]
+    assert len(button["callback_data"].encode()) <= 64
+    telegram_post(stack, telegram.callback_update(chat, button["callback_data"]))
+    wait_for(lambda: len([m for m in history(gateway_db, "telegram", str(chat)) if m.direction == "out"]) >= 3)
+    final = [m for m in history(gateway_db, "telegram", str(chat)) if m.direction == "out"][-1]
+    picked = [m for m in history(gateway_db, "telegram", str(chat)) if m.direction == "in"][-1]
+    assert picked.text == button["text"]
+    assert final.payload["procedure_codes"] == [picked.payload["choice"]["entities"]["procedure_code"]]
+    answer = wait_for(lambda: telegram.sent_to(chat)[2:])         # greeting, menu, then the answer
+    assert answer[0]["parse_mode"] == "HTML" and answer[0]["text"].startswith("<b>")

@@ -11,22 +11,32 @@ from scripts.stack import Stack
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture
-def page(stack: Stack):
+def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        context = browser.new_context(viewport={"width": 420, "height": 800})
-        page = context.new_page()
-        page.goto(stack.config.app_url + "/")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, stack: Stack) -> Page:
+    context = browser.new_context(viewport={"width": 420, "height": 800})
+    page = context.new_page()
+    page.goto(stack.config.app_url + "/")
+    return page
 
 
 def send(page: Page, text: str) -> None:
     page.get_by_label("Câu hỏi").fill(text)
     page.get_by_role("button", name="Gửi").click()
+
+
+def session_id(page: Page) -> str | None:
+    return page.evaluate("window.localStorage.getItem('tthc-session')")
 
 
 def test_widget_answers_a_question_with_a_clickable_source_link(page: Page, tmp_path: Path) -> None:
@@ -43,6 +53,27 @@ def test_widget_answers_a_question_with_a_clickable_source_link(page: Page, tmp_
     page.screenshot(path=str(tmp_path / "widget.png"))
 
 
+def test_the_server_issued_conversation_survives_a_reload(page: Page) -> None:
+    assert session_id(page) is None
+    send(page, "đăng ký khai sinh cần giấy tờ gì")
+    expect(page.locator(".tthc-bot .tthc-bubble")).to_have_count(2, timeout=30_000)
+    issued = session_id(page)
+    assert issued and len(issued) >= 32
+    page.reload()
+    send(page, "còn lệ phí thì sao")                            # a follow-up: needs the same conversation
+    expect(page.locator(".tthc-bot .tthc-bubble").last).to_contain_text("miễn phí", timeout=30_000)
+    assert session_id(page) == issued
+
+
+def test_a_forgotten_conversation_starts_anew_without_an_error(page: Page) -> None:
+    page.evaluate("window.localStorage.setItem('tthc-session', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')")
+    page.reload()
+    send(page, "xin chào")
+    expect(page.locator(".tthc-bot .tthc-bubble")).to_have_count(2, timeout=30_000)
+    expect(page.locator(".tthc-bot .tthc-bubble").last).to_contain_text("Em là trợ lý ảo tra cứu")
+    assert session_id(page) not in (None, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+
+
 def test_widget_buttons_send_their_payload_and_show_their_title(page: Page) -> None:
     send(page, "xin chào")
     buttons = page.locator(".tthc-buttons button")
@@ -52,3 +83,23 @@ def test_widget_buttons_send_their_payload_and_show_their_title(page: Page) -> N
     buttons.first.click()
     expect(page.locator(".tthc-user .tthc-bubble").last).to_have_text(title)
     expect(page.locator(".tthc-bot .tthc-bubble")).to_have_count(replies_before + 1, timeout=30_000)
+
+
+def test_on_a_phone_the_send_button_is_not_covered_and_icons_are_drawn(browser, stack: Stack,
+                                                                       tmp_path: Path) -> None:
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(stack.config.app_url + "/")
+    send_button = page.get_by_role("button", name="Gửi")
+    expect(send_button).to_be_visible()
+    box = send_button.bounding_box()
+    hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).textContent",
+                        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert hit == "Gửi"                                         # nothing (the launcher) lies on top of it
+    send(page, "xin chào")
+    expect(page.locator(".tthc-bot .tthc-bubble")).to_have_count(2, timeout=30_000)
+    assert page.locator(".tthc-header svg").count() >= 1 and page.locator(".tthc-launcher svg").count() == 1
+    page.screenshot(path=str(tmp_path / "phone.png"))
+    page.get_by_role("button", name="Đóng khung trò chuyện").click()
+    expect(page.locator(".tthc-panel")).to_be_hidden()
+    page.get_by_role("button", name="Mở trợ lý ảo thủ tục hành chính").click()
+    expect(send_button).to_be_visible()

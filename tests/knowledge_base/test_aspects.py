@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.aspects import detect_aspect, strip_aspect_words, strip_tokens
+from knowledge_base.search.aspects import detect_aspect, strip_aspect_words, strip_tokens
 from knowledge_base.types import Aspect
 
 
@@ -66,7 +66,7 @@ def test_greetings_and_filler_leave_nothing() -> None:
     ("đăng ký khai sinh", [Aspect.OVERVIEW]),
 ])
 def test_several_aspects_in_one_question(text: str, aspects: list[Aspect]) -> None:
-    from knowledge_base.aliases import normalize
-    from knowledge_base.aspects import detect_aspects_tokens
+    from knowledge_base.search.aliases import normalize
+    from knowledge_base.search.aspects import detect_aspects_tokens
 
     assert detect_aspects_tokens(normalize(text)) == aspects

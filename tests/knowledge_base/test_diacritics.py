@@ -1,9 +1,11 @@
 """Diacritic restoration: n-gram model, Viterbi decoding, typo fallbacks, persistence."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from knowledge_base.diacritics import EVERYDAY_PHRASES, Restorer, needs_restoration
+from knowledge_base.search.diacritics import Restorer, everyday_phrases, needs_restoration
 
 CORPUS = [
     "Cấp lại thẻ căn cước",
@@ -16,7 +18,7 @@ CORPUS = [
     "Ủy ban nhân dân cấp xã",
     "Cấp giấy phép xây dựng nhà ở riêng lẻ",
     "Đầu tư xây dựng công trình, đầu tư ra nước ngoài",
-] * 3 + [EVERYDAY_PHRASES] * 5
+] * 3 + everyday_phrases() * 5
 
 
 @pytest.fixture(scope="module")
@@ -79,19 +81,27 @@ def test_forgotten_tone_keeps_the_typed_vowel_marks() -> None:
     assert restorer.restore_tokens(["mât", "bao", "lâu"], keep_plain=True)[0] == "mất"
 
 
-def test_everyday_examples_come_from_the_nlu_files(tmp_path) -> None:
-    from knowledge_base.diacritics import everyday_examples
+def test_everyday_phrases_are_the_knowledge_bases_own_accented_lines(tmp_path) -> None:
+    path = tmp_path / "phrases.txt"
+    path.write_text("# comment\n\n  con trai tôi cần căn cước gì \nTho\u0301c\n", encoding="utf-8")
+    assert everyday_phrases(path) == ["con trai tôi cần căn cước gì", "Thóc"]      # NFC, trimmed
+    phrases = everyday_phrases()
+    assert len(phrases) >= 700 and "cho em hỏi thủ tục làm căn cước cần những giấy tờ gì ạ" in phrases
+    assert "sửa nhà có cần xin phép xây dựng không" in phrases
 
-    (tmp_path / "procedures.yml").write_text(
-        'nlu:\n- intent: ask\n  examples: |\n    - con trai tôi cần [căn cước](procedure_code) gì\n'
-        '    - con trai toi can can cuoc gi\n', encoding="utf-8")
-    assert everyday_examples(tmp_path) == ["con trai tôi cần căn cước gì"]
+
+def test_the_knowledge_base_reads_nothing_of_the_bots_data() -> None:
+    import knowledge_base
+
+    package = Path(knowledge_base.__file__).parent
+    readers = [p for p in package.rglob("*.py") if "nlu_data" in p.read_text(encoding="utf-8")]
+    assert not readers
 
 
 def test_dictionary_words_are_not_typos() -> None:
     # "rau" and "trai" never occur in this corpus; they are still Vietnamese words, not typos of
     # "đầu" / "trái" (underthesea's word list says so), while "sih" is a typo of "sinh".
-    from knowledge_base.diacritics import dictionary_syllables
+    from knowledge_base.search.diacritics import dictionary_syllables
 
     assert {"rau", "trai", "sông"} <= dictionary_syllables()
     restorer = Restorer.train(["trồng cây đầu năm", "đăng ký khai sinh cho con", "bên trái"] * 3)

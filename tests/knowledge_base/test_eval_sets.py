@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from knowledge_base.eval import check_devset
+from tools.evaluation import check_devset
 
 
 def test_dev_set_is_valid(capsys) -> None:
@@ -30,7 +30,7 @@ def test_later_sets_are_valid_and_disjoint_from_earlier_ones(capsys, name: str, 
 def test_training_examples_are_valid_and_never_repeat_an_evaluation_question() -> None:
     """The example questions (knowledge_base/data/examples.jsonl) teach the search engine; the
     evaluation sets measure it, so no example may be one of their questions or a near copy of one."""
-    from knowledge_base.examples import DEFAULT_PATH, parse_examples
+    from knowledge_base.search.examples import DEFAULT_PATH, parse_examples
 
     lines = [line for line in DEFAULT_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
     codes = set(check_devset.load_catalogue(check_devset.CATALOGUE))

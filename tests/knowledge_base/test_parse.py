@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge_base.catalogue import build_catalogue, iter_raw, load_catalogue
-from knowledge_base.models import Procedure
-from knowledge_base.parse import (
+from knowledge_base.catalogue.build import build_catalogue, iter_raw, load_catalogue
+from knowledge_base.catalogue.models import Procedure
+from knowledge_base.catalogue.parse import (
     clean_result,
     parse_channels,
     parse_documents,

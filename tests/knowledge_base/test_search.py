@@ -9,12 +9,13 @@ import unicodedata
 import numpy as np
 import pytest
 
-from knowledge_base.aliases import AliasLexicon, default_lexicon, syllable_matches, tokenize
-from knowledge_base.dense import DenseIndex, passage_text
-from knowledge_base.lexical import BM25Index, WeightedField
-from knowledge_base.models import Procedure
-from knowledge_base.search import SearchEngine
-from knowledge_base.variants import (
+from knowledge_base.catalogue.models import Procedure
+from knowledge_base.search.aliases import AliasLexicon, default_lexicon, syllable_matches, tokenize
+from knowledge_base.search import dense
+from knowledge_base.search.dense import DenseIndex, passage_text
+from knowledge_base.search.engine import SearchEngine
+from knowledge_base.search.lexical import BM25Index, WeightedField
+from knowledge_base.search.variants import (
     QueryCues, VariantIndex, age_range, name_operations, query_age, query_operations, variant_info,
 )
 from settings import SETTINGS
@@ -162,6 +163,30 @@ def test_dense_index_is_cached_by_content(tmp_path) -> None:
     assert enc.passage_calls == 2
 
 
+def test_cached_vectors_follow_the_converted_model_files(tmp_path, monkeypatch) -> None:
+    """Vectors embedded by one model are never reused after the model changed: new weights (of the same size),
+    another config or tokenizer, an added file."""
+    monkeypatch.setattr(dense, "_WHOLE_FILE", 4096)     # the weights below are sampled, like the real ~450 MiB
+    monkeypatch.setattr(dense, "_SAMPLE", 512)
+    model = tmp_path / "e5-small"
+    (model / "1_Pooling").mkdir(parents=True)
+    (model / "config.json").write_text('{"hidden_size": 384}')
+    (model / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
+    rng = np.random.default_rng(0)
+    (model / "model.safetensors").write_bytes(rng.standard_normal(8192).astype(np.float32).tobytes())
+    passages = ["Đăng ký khai sinh", "Cấp lại thẻ căn cước"]
+    keys = [dense.cache_key(passages, model)]
+    assert dense.cache_key(passages, model) == keys[0]
+    (model / "model.safetensors").write_bytes(rng.standard_normal(8192).astype(np.float32).tobytes())
+    keys.append(dense.cache_key(passages, model))
+    (model / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    keys.append(dense.cache_key(passages, model))
+    (model / "tokenizer.json").write_text("{}")
+    keys.append(dense.cache_key(passages, model))
+    assert len(set(keys)) == len(keys), keys
+    assert dense.cache_key(passages[:1], model) != keys[-1]
+
+
 # ---------------------------------------------------------------------- engine on the real catalogue
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory) -> SearchEngine:
@@ -276,7 +301,7 @@ def test_how_long_it_takes_is_not_a_loss(engine: SearchEngine) -> None:
 
 # ---------------------------------------------------------------------- example questions
 def test_example_lines_are_checked() -> None:
-    from knowledge_base.examples import parse_examples
+    from knowledge_base.search.examples import parse_examples
 
     lines = ['{"codes": ["1.001193", "9.999999"], "question": "Vo em moi sinh be"}',
              'not json', '{"codes": ["9.999999"], "question": "mã không có"}', '{"question": "thiếu mã"}',
@@ -287,7 +312,7 @@ def test_example_lines_are_checked() -> None:
 
 
 def test_example_similarity_is_the_best_example_per_procedure() -> None:
-    from knowledge_base.examples import ExampleIndex
+    from knowledge_base.search.examples import ExampleIndex
 
     vectors = np.array([[1, 0, 0], [0.6, 0.8, 0], [0, 0, 1]], dtype=np.float32)
     index = ExampleIndex(vectors, [[0], [0, 2], [1]], n_docs=4)
@@ -299,7 +324,7 @@ def test_example_similarity_is_the_best_example_per_procedure() -> None:
 def test_example_questions_teach_everyday_words(engine: SearchEngine) -> None:
     """A procedure's example questions are searched like its text: words the catalogue never uses
     ("bị giật túi") find it when an example says them, and only then."""
-    from knowledge_base.examples import Example
+    from knowledge_base.search.examples import Example
 
     query = "bị giật túi ở chợ thì báo đâu"
     target = "1.001193"                                   # any procedure the query's words never reach

@@ -6,9 +6,10 @@ import dataclasses
 import pytest
 
 from knowledge_base import service
-from knowledge_base.answers import MAX_CHARS
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.types import Aspect, Reply
+from replies.model import Checklist, Content, Paragraph
+from replies.text import content_text
 from settings import SETTINGS
 
 
@@ -34,9 +35,12 @@ def test_search_passes_through(kb: KnowledgeBase) -> None:
 
 def test_answer_with_aspect(kb: KnowledgeBase) -> None:
     reply = kb.respond("đăng ký tạm trú cần giấy tờ gì")
-    assert isinstance(reply, Reply)
+    assert isinstance(reply, Reply) and isinstance(reply.content, Content)
     assert reply.kind == "answer" and reply.procedure_codes == ["1.004194"]
-    assert reply.aspect == Aspect.DOCUMENTS and reply.text
+    assert reply.aspect == Aspect.DOCUMENTS
+    assert reply.content.title.startswith("Đăng ký tạm trú") and reply.content.source_url == kb.get("1.004194").url
+    assert any(isinstance(b, Checklist) and b.items for b in reply.content.blocks)
+    assert reply.text.startswith(content_text(reply.content))
 
 
 def test_unaccented_and_abbreviated(kb: KnowledgeBase) -> None:
@@ -54,7 +58,8 @@ def test_follow_up_uses_context_procedure(kb: KnowledgeBase) -> None:
 
 def test_follow_up_without_context_asks_for_the_procedure(kb: KnowledgeBase) -> None:
     reply = kb.respond("mất bao lâu")
-    assert reply.kind == "no_match" and "thủ tục" in reply.text
+    assert reply.kind == "no_match" and reply.content == Content(blocks=[Paragraph(text=service.ASK_PROCEDURE_TEXT)])
+    assert reply.text == service.ASK_PROCEDURE_TEXT and reply.choices_prompt is None
 
 
 def test_chosen_code_answers_that_procedure(kb: KnowledgeBase) -> None:
@@ -66,8 +71,9 @@ def test_chosen_code_answers_that_procedure(kb: KnowledgeBase) -> None:
 
 def test_no_match_is_polite_with_an_example(kb: KnowledgeBase) -> None:
     reply = kb.respond("cách nấu phở bò ngon như ngoài hàng")
-    assert reply.kind == "no_match" and "chưa tìm thấy" in reply.text and "Ví dụ" in reply.text
-    assert reply.procedure_codes == [] and reply.choices == []
+    assert reply.kind == "no_match" and reply.content.blocks == [Paragraph(text=service.NO_MATCH_TEXT)]
+    assert "chưa tìm thấy" in reply.text and "Ví dụ" in reply.text
+    assert reply.procedure_codes == [] and reply.choices == [] and reply.choices_prompt is None
 
 
 def test_clarify_offers_at_most_four_choices(kb: KnowledgeBase) -> None:
@@ -78,7 +84,8 @@ def test_clarify_offers_at_most_four_choices(kb: KnowledgeBase) -> None:
     assert 2 <= len(reply.choices) <= service.MAX_CHOICES
     assert [c.code for c in reply.choices] == reply.procedure_codes
     assert len({kb.engine.variants.group_of(c) for c in reply.procedure_codes}) == len(reply.procedure_codes)
-    assert all(c.title for c in reply.choices) and reply.text.endswith(":")
+    assert all(c.title for c in reply.choices) and reply.choices_prompt == service.CLARIFY_TEXT
+    assert reply.content == Content() and reply.text == service.CLARIFY_TEXT
 
 
 @pytest.mark.parametrize("text", ["chứng thực", "cấp lại", "dang ky"])
@@ -103,27 +110,12 @@ def test_answer_offers_next_best_procedures_as_buttons(kb: KnowledgeBase) -> Non
     groups = [kb.engine.variants.group_of(c) for c in reply.procedure_codes + offered]
     assert len(set(groups)) == len(groups)            # never a mere level variant of the answer
     assert all("khai sinh" in c.title.lower() for c in reply.choices)
-    assert reply.text.endswith(service.ALTERNATIVES_TEXT)
-
-
-def test_the_line_introducing_alternatives_stays_within_the_length_limit(kb: KnowledgeBase) -> None:
-    both = [Aspect.STEPS]                                   # "hồ sơ gồm gì, các bước ra sao": two long parts
-    longest = max(kb.procedures, key=lambda p: len(kb._answer(p, Aspect.DOCUMENTS, both).text))
-    plain = kb._answer(longest, Aspect.DOCUMENTS, both)
-    assert len(plain.text) > MAX_CHARS - len(service.ALTERNATIVES_TEXT)      # the cap matters here
-    reply = kb._answer(longest, Aspect.DOCUMENTS, both, alternatives=["1.001193"])
-    assert len(reply.text) <= MAX_CHARS and reply.text.endswith(service.ALTERNATIVES_TEXT)
+    assert reply.choices_prompt == service.ALTERNATIVES_TEXT
+    assert reply.text == content_text(reply.content) + "\n\n" + service.ALTERNATIVES_TEXT
 
 
 def test_chosen_and_follow_up_answers_offer_no_alternatives(kb: KnowledgeBase) -> None:
-    assert kb.respond("", chosen_code="1.001193").choices == []
-    assert kb.respond("còn lệ phí thì sao", context_code="1.001193").choices == []
+    for reply in (kb.respond("", chosen_code="1.001193"), kb.respond("còn lệ phí thì sao", context_code="1.001193")):
+        assert reply.choices == [] and reply.choices_prompt is None
+        assert reply.text == content_text(reply.content)
 
-
-def test_singleton_is_cached(monkeypatch, kb: KnowledgeBase) -> None:
-    calls = []
-    monkeypatch.setattr(service, "_KB", None)
-    monkeypatch.setattr(KnowledgeBase, "load", classmethod(lambda cls, settings=None: calls.append(1) or kb))
-    assert service.get_knowledge_base() is kb
-    assert service.get_knowledge_base() is kb
-    assert calls == [1]

@@ -1,26 +1,41 @@
 // Embeddable web chat widget: <script src="http://HOST/static/widget.js" defer></script>
-// Talks to POST /api/chat on the host it was loaded from. No external resources.
+// Talks to the gateway it was loaded from: POST /api/chat (the server issues the conversation id, kept in
+// localStorage) and GET /api/chat/{id}/events (server-sent events) for messages sent later (officer replies,
+// dossier news). No external resources.
 (function () {
   "use strict";
   var script = document.currentScript;
   var base = new URL(script ? script.src : "/static/widget.js", window.location.href).origin;
-  var storageKey = "tthc-sender-id";
+  var idKey = "tthc-session";
+  var seenKey = "tthc-last-pushed";
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    close: "M6 6l12 12M18 6L6 18"
+  };
 
-  function senderId() {
-    var id = null;
-    try { id = window.localStorage.getItem(storageKey); } catch (e) { /* private mode */ }
-    if (!id) {
-      id = "w-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
-      try { window.localStorage.setItem(storageKey, id); } catch (e) { /* ignore */ }
-    }
-    return id;
+  function load(key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } }
+  function save(key, value) {
+    try { if (value === null) window.localStorage.removeItem(key); else window.localStorage.setItem(key, value); }
+    catch (e) { /* private mode: the conversation lasts as long as the page */ }
   }
+  var sessionId = load(idKey);
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
     if (text !== undefined) node.textContent = text;
     return node;
+  }
+
+  function icon(name) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "tthc-icon");
+    var path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
   }
 
   // Render text safely: plain text nodes, URLs turned into links.
@@ -41,12 +56,24 @@
   link.rel = "stylesheet"; link.href = base + "/static/widget.css";
   document.head.appendChild(link);
 
-  var launcher = el("button", "tthc-launcher", "💬");
+  var launcher = el("button", "tthc-launcher");
+  launcher.type = "button";
+  launcher.appendChild(icon("chat"));
   launcher.setAttribute("aria-label", "Mở trợ lý ảo thủ tục hành chính");
   var panel = el("section", "tthc-panel");
   panel.setAttribute("aria-label", "Trợ lý ảo thủ tục hành chính");
-  var header = el("div", "tthc-header", "Trợ lý ảo thủ tục hành chính");
-  header.appendChild(el("small", null, "Hỏi về giấy tờ, lệ phí, thời gian, nơi nộp hồ sơ"));
+  var header = el("div", "tthc-header");
+  var heading = el("div", "tthc-title");
+  heading.appendChild(icon("chat"));
+  var titles = el("div");
+  titles.appendChild(el("div", null, "Trợ lý ảo thủ tục hành chính"));
+  titles.appendChild(el("small", null, "Hỏi về giấy tờ, lệ phí, thời gian, nơi nộp hồ sơ"));
+  heading.appendChild(titles);
+  var close = el("button", "tthc-close");
+  close.type = "button";
+  close.setAttribute("aria-label", "Đóng khung trò chuyện");
+  close.appendChild(icon("close"));
+  header.appendChild(heading); header.appendChild(close);
   var log = el("div", "tthc-log");
   log.setAttribute("role", "log"); log.setAttribute("aria-live", "polite");
   var form = el("form", "tthc-form");
@@ -58,13 +85,15 @@
   form.appendChild(input); form.appendChild(send);
   panel.appendChild(header); panel.appendChild(log); panel.appendChild(form);
 
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
   function addMessage(who, text) {
     var row = el("div", "tthc-msg tthc-" + who);
     var bubble = el("div", "tthc-bubble");
     renderText(bubble, text);
     row.appendChild(bubble);
     log.appendChild(row);
-    log.scrollTop = log.scrollHeight;
+    scrollDown();
     return row;
   }
 
@@ -78,7 +107,42 @@
       box.appendChild(btn);
     });
     log.appendChild(box);
-    log.scrollTop = log.scrollHeight;
+    scrollDown();
+  }
+
+  function show(messages) {
+    (messages || []).forEach(function (m) {
+      if (m.text) addMessage("bot", m.text);
+      addButtons(m.buttons);
+    });
+  }
+
+  // Messages sent to the conversation later arrive on a server-sent event stream.
+  var stream = null;
+  function listen() {
+    if (stream || !sessionId || !window.EventSource) return;
+    var after = parseInt(load(seenKey) || "0", 10) || 0;
+    stream = new EventSource(base + "/api/chat/" + encodeURIComponent(sessionId) + "/events?after=" + after);
+    stream.onmessage = function (event) {
+      var message = JSON.parse(event.data);
+      if (message.id <= (parseInt(load(seenKey) || "0", 10) || 0)) return;
+      save(seenKey, String(message.id));
+      show([message]);
+    };
+  }
+  function forget() {
+    if (stream) { stream.close(); stream = null; }
+    sessionId = null; save(idKey, null); save(seenKey, null);
+  }
+
+  function post(text) {
+    var body = { text: text };
+    if (sessionId) body.sender_id = sessionId;
+    return fetch(base + "/api/chat", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+    }).then(function (res) {
+      return res.json().then(function (data) { return { status: res.status, body: data }; });
+    });
   }
 
   var busy = false;
@@ -88,23 +152,29 @@
     addMessage("user", shown || text);
     var typing = el("div", "tthc-typing", "Trợ lý đang trả lời…");
     log.appendChild(typing);
-    fetch(base + "/api/chat", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender_id: senderId(), text: text })
-    }).then(function (res) {
-      return res.json().then(function (body) { return { ok: res.ok, body: body }; });
+    post(text).then(function (r) {
+      if (r.status === 403 && sessionId) {         // the server no longer knows this conversation: start anew
+        forget();
+        return post(text);
+      }
+      return r;
     }).then(function (r) {
-      if (!r.ok) throw new Error((r.body && r.body.detail) || "error");
-      (r.body.messages || []).forEach(function (m) {
-        if (m.text) addMessage("bot", m.text);
-        addButtons(m.buttons);
-      });
+      if (r.status !== 200) throw new Error((r.body && r.body.detail) || "error");
+      if (r.body.sender_id !== sessionId) { forget(); sessionId = r.body.sender_id; save(idKey, sessionId); }
+      show(r.body.messages);
+      listen();
     }).catch(function () {
       addMessage("bot", "Xin lỗi anh/chị, em chưa kết nối được máy chủ. Anh/chị vui lòng thử lại sau ít phút ạ.");
     }).then(function () {
       typing.remove(); busy = false; input.focus();
     });
+  }
+
+  function setOpen(open) {
+    panel.classList.toggle("tthc-open", open);
+    launcher.classList.toggle("tthc-launcher-hidden", open);
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) input.focus();
   }
 
   form.addEventListener("submit", function (e) {
@@ -113,16 +183,15 @@
     input.value = "";
     ask(text);
   });
-  launcher.addEventListener("click", function () {
-    panel.classList.toggle("tthc-open");
-    if (panel.classList.contains("tthc-open")) input.focus();
-  });
+  launcher.addEventListener("click", function () { setOpen(!panel.classList.contains("tthc-open")); });
+  close.addEventListener("click", function () { setOpen(false); launcher.focus(); });
 
   function mount() {
     document.body.appendChild(panel);
     document.body.appendChild(launcher);
     addMessage("bot", "Xin chào anh/chị! Em là trợ lý ảo thủ tục hành chính. Anh/chị cần hỏi về thủ tục nào ạ?");
-    if (script && script.getAttribute("data-open") === "true") panel.classList.add("tthc-open");
+    if (script && script.getAttribute("data-open") === "true") setOpen(true);
+    listen();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount); else mount();
 })();

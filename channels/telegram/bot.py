@@ -1,0 +1,89 @@
+"""The Telegram bot: python-telegram-bot's Application with the assistant's handlers. In webhook mode it has no
+updater (updates arrive at POST /channels/telegram/webhook); in polling mode (`make telegram`) it fetches them."""
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from channels.conversation import Gateway
+from channels.outbound import Outbound
+from channels.schemas import InboundMessage
+from settings import TelegramSettings
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+ATTACHMENTS = ((filters.PHOTO, "ảnh"), (filters.Sticker.ALL, "nhãn dán"), (filters.LOCATION, "vị trí"),
+               (filters.VOICE | filters.AUDIO, "tin nhắn thoại"), (filters.VIDEO | filters.VIDEO_NOTE, "video"),
+               (filters.Document.ALL, "tệp"), (filters.CONTACT, "danh thiếp"))
+
+
+class TelegramHandlers:
+    """Every update becomes an InboundMessage through the gateway; replies go out through Outbound."""
+
+    def __init__(self, gateway: Gateway, outbound: Outbound) -> None:
+        self._gateway = gateway
+        self._outbound = outbound
+
+    async def _answer(self, chat_id: str, message: InboundMessage, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await context.bot.send_chat_action(chat_id=int(chat_id), action=ChatAction.TYPING)
+        except TelegramError:
+            pass                                      # only a courtesy
+        replies = await self._gateway.handle(message)
+        await self._outbound.deliver(CHANNEL, chat_id, replies)
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat_id = str(update.effective_chat.id)
+        await self._answer(chat_id, InboundMessage(channel=CHANNEL, sender_id=chat_id, event="start"), context)
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat_id = str(update.effective_chat.id)
+        message = InboundMessage(channel=CHANNEL, sender_id=chat_id, text=update.effective_message.text or "")
+        await self._answer(chat_id, message, context)
+
+    async def attachment(self, update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> None:
+        chat_id = str(update.effective_chat.id)
+        message = InboundMessage(channel=CHANNEL, sender_id=chat_id, text=what, event="attachment")
+        await self._answer(chat_id, message, context)
+
+    async def tap(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        try:
+            await query.answer()                      # stops the button's spinner
+        except TelegramError:
+            pass
+        if query.message is None:
+            return
+        chat_id = str(query.message.chat.id)
+        message = InboundMessage(channel=CHANNEL, sender_id=chat_id, payload=query.data or "")
+        await self._answer(chat_id, message, context)
+
+    def register(self, application: Application) -> None:
+        private = filters.ChatType.PRIVATE
+        application.add_handler(CommandHandler("start", self.start, filters=private))
+        application.add_handler(MessageHandler(private & filters.TEXT, self.text))
+        for kind, what in ATTACHMENTS:
+            application.add_handler(MessageHandler(private & kind, self._attachment_handler(what)))
+        application.add_handler(CallbackQueryHandler(self.tap))
+        application.add_error_handler(self.error)
+
+    def _attachment_handler(self, what: str):  # type: ignore[no-untyped-def]
+        async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await self.attachment(update, context, what)
+        return handle
+
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("Telegram update failed: %s", type(context.error).__name__, exc_info=context.error)
+
+
+def build_application(settings: TelegramSettings) -> Application:
+    builder = (Application.builder().token(settings.bot_token)
+               .base_url(f"{settings.api_base}/bot").base_file_url(f"{settings.api_base}/file/bot")
+               .concurrent_updates(True))
+    if not settings.polling:
+        builder = builder.updater(None)
+    return builder.build()

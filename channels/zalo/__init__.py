@@ -1,0 +1,1 @@
+"""Zalo Official Account: signed webhook in, OA customer-service messages out."""

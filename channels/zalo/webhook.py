@@ -1,0 +1,93 @@
+"""POST /channels/zalo/webhook: verify the signature, acknowledge at once (Zalo disables a webhook that does not
+answer 200 within about 2 seconds), drop retried events, and process in the background."""
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from channels.schemas import InboundMessage
+from channels.services import Services, get_services
+from channels.zalo.signature import signature_valid
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["channels"])
+CHANNEL = "zalo"
+ATTACHMENTS = {"user_send_image": "ảnh", "user_send_gif": "ảnh động", "user_send_sticker": "nhãn dán",
+               "user_send_file": "tệp", "user_send_location": "vị trí", "user_send_audio": "tin nhắn thoại",
+               "user_send_video": "video", "user_send_link": "đường dẫn", "user_send_business_card": "danh thiếp"}
+
+
+class ZaloUser(BaseModel):
+    id: str
+
+
+class ZaloMessage(BaseModel):
+    msg_id: str | None = None
+    text: str | None = None
+
+
+class ZaloEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    app_id: str = ""
+    event_name: str
+    timestamp: str = ""
+    sender: ZaloUser | None = None
+    follower: ZaloUser | None = None
+    message: ZaloMessage | None = None
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> str:
+        return str(value)
+
+
+def inbound(event: ZaloEvent) -> InboundMessage | None:
+    """The gateway message an event stands for; None for events the assistant does not answer."""
+    if event.event_name == "follow" and event.follower:
+        return InboundMessage(channel=CHANNEL, sender_id=event.follower.id, event="start")
+    if event.sender is None:
+        return None
+    if event.event_name == "user_send_text" and event.message:
+        return InboundMessage(channel=CHANNEL, sender_id=event.sender.id, text=event.message.text or "")
+    if event.event_name in ATTACHMENTS:
+        return InboundMessage(channel=CHANNEL, sender_id=event.sender.id, text=ATTACHMENTS[event.event_name],
+                              event="attachment")
+    return None
+
+
+def event_key(event: ZaloEvent, message: InboundMessage) -> str:
+    if event.message and event.message.msg_id:
+        return event.message.msg_id
+    return f"{event.event_name}:{message.sender_id}:{event.timestamp}"
+
+
+async def answer(services: Services, message: InboundMessage) -> None:
+    replies = await services.gateway.handle(message)
+    await services.outbound.deliver(CHANNEL, message.sender_id, replies)
+
+
+@router.post("/channels/zalo/webhook")
+async def zalo_webhook(request: Request, services: Services = Depends(get_services)) -> dict[str, str]:
+    settings = services.settings.zalo
+    if not services.outbound.serves(CHANNEL):
+        raise HTTPException(status_code=404, detail="Kênh Zalo chưa được cấu hình.")
+    raw = await request.body()
+    try:
+        event = ZaloEvent.model_validate(json.loads(raw))
+    except (ValueError, ValidationError):
+        log.warning("Zalo webhook: unreadable event (%d bytes)", len(raw))
+        raise HTTPException(status_code=400, detail="Sự kiện không hợp lệ.")
+    if not signature_valid(request.headers.get("X-ZEvent-Signature"), settings.app_id, raw, event.timestamp,
+                           settings.oa_secret_key):
+        log.warning("Zalo webhook: signature missing or wrong (event %s)", event.event_name)
+        raise HTTPException(status_code=401, detail="Chữ ký không hợp lệ.")
+    message = inbound(event)
+    if message is None:                           # echoes of our own messages, seen/received receipts, unfollow
+        return {"message": "ignored"}
+    if not await services.events.claim(CHANNEL, event_key(event, message)):
+        return {"message": "duplicate"}
+    services.background.spawn(answer(services, message), name="zalo-event")
+    return {"message": "ok"}

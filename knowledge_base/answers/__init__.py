@@ -1,0 +1,1 @@
+"""What the assistant says about one procedure: structured reply content, no channel formatting."""

@@ -1,0 +1,1 @@
+"""Ingestion: the raw portal catalogue parsed into typed procedure records (`models.Procedure`)."""

@@ -1,0 +1,104 @@
+"""Table definitions for every gateway store; the schema itself is created by the migrations."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UtcDateTime}
+
+
+class Message(Base):
+    """Conversation log: every message in and out, on every channel (the stage-one table, unchanged)."""
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(Text)
+    sender_id: Mapped[str] = mapped_column(Text)
+    direction: Mapped[str] = mapped_column(Text)           # "in" | "out"
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)             # JSON
+    created_at: Mapped[float] = mapped_column(Float)       # epoch seconds
+    __table_args__ = (Index("messages_by_sender", "channel", "sender_id", "id"),)
+
+
+class WebSession(Base):
+    """A web chat conversation the server started; its id is the unguessable `sender_id` the widget keeps."""
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class IssuedChoice(Base):
+    """A choice the gateway showed in one conversation, under an opaque token (a button's payload) and its
+    number in the reply's menu (what a Zalo user types)."""
+    __tablename__ = "issued_choices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(160), index=True)
+    menu: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(100))
+    entities: Mapped[dict[str, Any]]
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """Webhook events already taken (Zalo msg_id, Telegram update_id): a retried delivery is ignored."""
+    __tablename__ = "processed_events"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class ChannelCredential(Base):
+    """The current token pair of a channel whose tokens rotate (Zalo: the refresh token is single-use)."""
+    __tablename__ = "channel_credentials"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message sent to a conversation outside a web request: every Zalo/Telegram reply and every push (dossier
+    news, an officer's words). Web rows wait to be fetched; other channels' rows record delivery."""
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    body: Mapped[dict[str, Any]]                           # the rendered message(s)
+    status: Mapped[str] = mapped_column(String(12))        # "stored" (web) | "sent" | "failed"
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    __table_args__ = (Index("outbox_by_conversation", "channel", "sender_id", "id"),
+                      Index("outbox_by_status", "channel", "status"))

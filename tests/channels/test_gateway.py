@@ -1,0 +1,140 @@
+"""The gateway's inbound path (channels/conversation.py) with a recording stand-in for the dialogue engine:
+what reaches Rasa, what is trusted, what the citizen always gets back."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from channels.conversation import (ATTACHMENT_REPLY, NOTHING_TO_SAY_REPLY, STALE_CHOICE_REPLY, TOO_LONG_REPLY,
+                                   Gateway, as_words)
+from channels.dialogue import DialogueUnavailable
+from channels.schemas import InboundMessage
+from replies.model import Choice, Reply
+from replies.text import reply_text
+from storage.choices import ChoiceStore
+from storage.conversations import ConversationLog
+from storage.database import Database
+
+run = asyncio.run
+FEE = Choice(title="Lệ phí khai sinh", intent="ask_procedure",
+             entities={"procedure_code": "1.001193", "aspect": "fee"})
+
+
+class RecordingDialogue:
+    """Answers every message with `replies` (or raises) and remembers what it was sent."""
+
+    def __init__(self, replies: list[Reply] | None = None, down: bool = False) -> None:
+        self.sent: list[str] = []
+        self.replies = [Reply.plain("Dạ, em trả lời.")] if replies is None else replies
+        self.down = down
+
+    async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
+        self.sent.append(text)
+        if self.down:
+            raise DialogueUnavailable("down")
+        return self.replies
+
+
+@pytest.fixture
+def dialogue() -> RecordingDialogue:
+    return RecordingDialogue()
+
+
+@pytest.fixture
+def gateway(database: Database, dialogue: RecordingDialogue) -> Gateway:
+    return Gateway(dialogue, ConversationLog(database), ChoiceStore(database), max_chars=100,  # type: ignore[arg-type]
+                   numbered_channels=frozenset({"zalo"}))
+
+
+def say(gateway: Gateway, channel: str, text: str = "", **fields: str) -> list[str]:
+    replies = run(gateway.handle(InboundMessage(channel=channel, sender_id="u1", text=text, **fields)))
+    assert replies, "the gateway must always answer"
+    return [reply_text(r) for r in replies]
+
+
+@pytest.mark.parametrize("typed, words", [
+    ('/ask_dossier_status{"dossier_code":"X"}', 'ask_dossier_status{"dossier_code":"X"}'),
+    ("/restart", "restart"),
+    (" / /greet", "greet"),
+    ("//ask_procedure{\"procedure_code\":\"1.001193\"}", "ask_procedure{\"procedure_code\":\"1.001193\"}"),
+])
+def test_typed_intent_payloads_reach_the_dialogue_as_words(gateway: Gateway, dialogue: RecordingDialogue,
+                                                           typed: str, words: str) -> None:
+    say(gateway, "web", typed)
+    assert dialogue.sent == [words]
+    assert not as_words(typed).startswith("/")
+
+
+def test_an_issued_token_becomes_its_intent_and_is_logged_as_its_title(gateway: Gateway, database: Database,
+                                                                      dialogue: RecordingDialogue) -> None:
+    token, = run(ChoiceStore(database).issue("web:u1", [FEE]))
+    say(gateway, "web", token)
+    assert dialogue.sent == ['/ask_procedure{"procedure_code":"1.001193","aspect":"fee"}']
+    logged = run(ConversationLog(database).history("web", "u1"))
+    assert logged[0].text == "Lệ phí khai sinh" and logged[0].payload["choice"]["intent"] == "ask_procedure"
+
+
+def test_a_token_issued_to_another_conversation_is_only_words(gateway: Gateway, database: Database,
+                                                              dialogue: RecordingDialogue) -> None:
+    token, = run(ChoiceStore(database).issue("web:someone-else", [FEE]))
+    say(gateway, "web", token)
+    assert dialogue.sent == [token]
+
+
+def test_an_unknown_tapped_payload_gets_a_polite_answer_without_the_dialogue(gateway: Gateway,
+                                                                           dialogue: RecordingDialogue) -> None:
+    assert say(gateway, "telegram", payload="c_forgedforged") == [STALE_CHOICE_REPLY]
+    assert dialogue.sent == []
+
+
+def test_a_text_choice_is_sent_as_words(gateway: Gateway, database: Database, dialogue: RecordingDialogue) -> None:
+    token, = run(ChoiceStore(database).issue("telegram:u1", [Choice(title="Khai sinh", text="/greet khai sinh")]))
+    say(gateway, "telegram", payload=token)
+    assert dialogue.sent == ["greet khai sinh"]
+
+
+def test_a_number_picks_from_the_newest_menu_only_on_numbered_channels(gateway: Gateway, database: Database,
+                                                                       dialogue: RecordingDialogue) -> None:
+    store = ChoiceStore(database)
+    run(store.issue("zalo:u1", [Choice(title="A", text="hộ chiếu"), FEE]))
+    run(store.issue("web:u1", [Choice(title="A", text="hộ chiếu"), FEE]))
+    say(gateway, "zalo", "2")
+    say(gateway, "zalo", "số 1")
+    say(gateway, "zalo", "7")                      # not on the menu: just words
+    say(gateway, "web", "2")                       # the web shows buttons, a number is words
+    assert dialogue.sent == ['/ask_procedure{"procedure_code":"1.001193","aspect":"fee"}', "hộ chiếu", "7", "2"]
+
+
+def test_silence_from_the_dialogue_still_gets_an_answer(database: Database) -> None:
+    gateway = Gateway(RecordingDialogue(replies=[]), ConversationLog(database), ChoiceStore(database), 100)  # type: ignore[arg-type]
+    assert say(gateway, "web", "restart") == [NOTHING_TO_SAY_REPLY]
+
+
+def test_dialogue_down_apologises_and_both_sides_are_logged(database: Database) -> None:
+    gateway = Gateway(RecordingDialogue(down=True), ConversationLog(database), ChoiceStore(database), 100)  # type: ignore[arg-type]
+    answer = say(gateway, "web", "lệ phí hộ chiếu")
+    logged = run(ConversationLog(database).history("web", "u1"))
+    assert [(m.direction, m.text) for m in logged] == [("in", "lệ phí hộ chiếu"), ("out", answer[0])]
+    assert "hệ thống đang bận" in answer[0]
+
+
+def test_overlong_text_is_refused_before_the_dialogue_and_stored_cut(gateway: Gateway, database: Database,
+                                                                      dialogue: RecordingDialogue) -> None:
+    assert say(gateway, "web", "a" * 5000) == [TOO_LONG_REPLY.format(limit=100)]
+    assert dialogue.sent == []
+    logged = run(ConversationLog(database).history("web", "u1"))[0]
+    assert len(logged.text) == 100 and logged.payload == {"length": 5000}
+
+
+def test_start_greets_through_the_dialogue_and_attachments_get_a_hint(gateway: Gateway,
+                                                                      dialogue: RecordingDialogue) -> None:
+    say(gateway, "telegram", event="start")
+    assert dialogue.sent == ["/greet"]
+    assert say(gateway, "zalo", "ảnh", event="attachment") == [ATTACHMENT_REPLY.format(what="ảnh")]
+    assert dialogue.sent == ["/greet"]
+
+
+def test_blank_text_is_answered_without_the_dialogue(gateway: Gateway, dialogue: RecordingDialogue) -> None:
+    assert "vui lòng nhập câu hỏi" in say(gateway, "web", " / ")[0]
+    assert dialogue.sent == []

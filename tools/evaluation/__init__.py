@@ -1,0 +1,1 @@
+"""Retrieval evaluation: the question sets, their validator and the `make eval` report."""
