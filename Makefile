@@ -16,11 +16,12 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
 
-.PHONY: help run telegram test setup eval eval-nlu bench validate clean
+.PHONY: help run telegram demo-data test setup eval eval-nlu bench validate clean
 
 help:
 	@echo "make run    - set up everything that is missing and start the assistant on http://127.0.0.1:8000"
 	@echo "make test   - set up everything that is missing and run the whole test suite"
+	@echo "make demo-data - fill the local dossier store with a few hundred demo dossiers (prints codes to try)"
 	@echo "make telegram - like make run, with the Telegram bot polling (needs TTHC_TELEGRAM_BOT_TOKEN; no public URL)"
 	@echo "make eval   - retrieval quality on the dev set (vs a BM25 baseline)"
 	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
@@ -28,6 +29,9 @@ help:
 
 run: setup
 	$(APP) -m scripts.stack
+
+demo-data: .venv/.installed $(CATALOGUE)
+	$(APP) -m dossiers demo-data
 
 telegram: setup
 	@test -n "$$TTHC_TELEGRAM_BOT_TOKEN" || { echo "Set TTHC_TELEGRAM_BOT_TOKEN (from @BotFather) first."; exit 1; }

@@ -76,6 +76,13 @@ class Settings:
     send_backoff_seconds: float
     zalo: "ZaloSettings"
     telegram: "TelegramSettings"
+    # Bearer token of the admin API (PUT /api/admin/dossiers/{code}); empty: the admin API is off.
+    admin_token: str
+    # A province's dossier lookup API (GET {url}/dossiers/{code}, bearer token); empty: the gateway's own store.
+    dossier_source_url: str
+    dossier_source_token: str
+    # Seconds between two rounds of the dossier notifier (changes made in this process wake it at once).
+    notify_interval_seconds: float
 
     @property
     def catalogue_path(self) -> Path:
@@ -105,6 +112,10 @@ def load_settings() -> Settings:
         cors_origins=tuple(o.strip() for o in _env("TTHC_CORS_ORIGINS", "").split(",") if o.strip()),
         send_retries=int(_env("TTHC_SEND_RETRIES", "3")),
         send_backoff_seconds=float(_env("TTHC_SEND_BACKOFF_SECONDS", "0.5")),
+        admin_token=_env("TTHC_ADMIN_TOKEN", ""),
+        dossier_source_url=_env("TTHC_DOSSIER_SOURCE_URL", ""),
+        dossier_source_token=_env("TTHC_DOSSIER_SOURCE_TOKEN", ""),
+        notify_interval_seconds=float(_env("TTHC_NOTIFY_INTERVAL_SECONDS", "2")),
         zalo=ZaloSettings(
             app_id=_env("TTHC_ZALO_APP_ID", ""),
             oa_secret_key=_env("TTHC_ZALO_OA_SECRET_KEY", ""),

@@ -9,8 +9,10 @@ from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
+from actions.dossiers import dossier_actions
 from actions.procedures import ActionAnswerProcedure
 from channels.services import Services, get_services
+from dossiers.assistant import DossierAssistant
 from knowledge_base.service import KnowledgeBase
 from replies.model import Reply
 
@@ -21,10 +23,11 @@ ACTION_FAILED_TEXT = ("Xin lỗi anh/chị, em gặp sự cố khi tra cứu. An
                       "hoặc gọi tổng đài Cổng Dịch vụ công quốc gia 1800 1096 để được hỗ trợ ạ.")
 
 
-def build_action_executor(knowledge_base: KnowledgeBase) -> ActionExecutor:
+def build_action_executor(knowledge_base: KnowledgeBase, dossiers: DossierAssistant) -> ActionExecutor:
     """Every custom action, constructed with what it needs."""
     executor = ActionExecutor()
-    executor.register_action(ActionAnswerProcedure(knowledge_base))
+    for action in [ActionAnswerProcedure(knowledge_base), *dossier_actions(dossiers)]:
+        executor.register_action(action)
     return executor
 
 

@@ -5,7 +5,7 @@ import asyncio
 import logging
 from http import HTTPStatus
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import httpx
 from fastapi import FastAPI, Request
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from channels import health, procedures_api
+from channels import admin_dossiers, health, procedures_api
 from channels.action_server import build_action_executor, router as action_router
 from channels.background import BackgroundTasks
 from channels.conversation import Gateway
@@ -29,6 +29,11 @@ from channels.web.channel import WebChannel
 from channels.zalo import webhook as zalo_webhook
 from channels.zalo.channel import ZaloChannel
 from channels.zalo.client import ZaloClient
+from dossiers.access_store import DossierAccessStore
+from dossiers.assistant import DossierAssistant
+from dossiers.notifier import DossierNotifier
+from dossiers.sources import DossierSource, HttpDossierSource
+from dossiers.store import DossierStore
 from knowledge_base.service import KnowledgeBase
 from settings import SETTINGS, Settings
 from storage.choices import ChoiceStore
@@ -43,6 +48,13 @@ log = logging.getLogger(__name__)
 NUMBERED_CHANNELS = frozenset({"zalo"})        # channels that show choices as numbered options
 SHUTDOWN_GRACE_SECONDS = 10
 GENERIC_ERRORS = {404: "Không tìm thấy địa chỉ này.", 405: "Phương thức không được hỗ trợ cho địa chỉ này."}
+
+
+def procedure_name(knowledge_base: KnowledgeBase) -> Callable[[str], str | None]:
+    def name(code: str) -> str | None:
+        procedure = knowledge_base.get(code)
+        return procedure.name if procedure else None
+    return name
 
 
 @asynccontextmanager
@@ -70,10 +82,19 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
         gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS)
         background = BackgroundTasks()
         stack.push_async_callback(background.drain, SHUTDOWN_GRACE_SECONDS)
+        dossiers = DossierStore(db)
+        source: DossierSource = (HttpDossierSource(settings.dossier_source_url, settings.dossier_source_token, http)
+                                 if settings.dossier_source_url else dossiers)
+        assistant = DossierAssistant(source, DossierAccessStore(db), procedure_name(knowledge_base))
+        notifier = DossierNotifier(dossiers, assistant, outbound.push, outbound.serves,
+                                   settings.notify_interval_seconds)
+        notifying = asyncio.create_task(notifier.run(), name="dossier-notifier")
+        stack.callback(notifying.cancel)
         services = Services(
             settings=settings, knowledge_base=knowledge_base, db=db, dialogue=dialogue, gateway=gateway,
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
-            background=background, actions=build_action_executor(knowledge_base),
+            background=background, actions=build_action_executor(knowledge_base, assistant),
+            dossiers=dossiers, notifier=notifier,
             telegram=telegram.application if telegram else None,
         )
         if telegram is not None:
@@ -115,6 +136,7 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     app.include_router(zalo_webhook.router)
     app.include_router(telegram_webhook.router)
     app.include_router(procedures_api.router)
+    app.include_router(admin_dossiers.router)
     app.include_router(health.router)
     app.include_router(action_router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")

@@ -11,6 +11,8 @@ from channels.background import BackgroundTasks
 from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
 from channels.outbound import Outbound
+from dossiers.notifier import DossierNotifier
+from dossiers.store import DossierStore
 from knowledge_base.service import KnowledgeBase
 from settings import Settings
 from storage.database import Database
@@ -32,6 +34,8 @@ class Services:
     events: ProcessedEvents
     background: BackgroundTasks
     actions: ActionExecutor
+    dossiers: DossierStore
+    notifier: DossierNotifier
     telegram: Application | None = None
 
 

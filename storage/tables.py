@@ -31,7 +31,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: UtcDateTime}
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UtcDateTime}
 
 
 class Message(Base):
@@ -102,3 +102,73 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     __table_args__ = (Index("outbox_by_conversation", "channel", "sender_id", "id"),
                       Index("outbox_by_status", "channel", "status"))
+
+
+class DossierRow(Base):
+    """A dossier as received from a one-stop system; lateness is computed from its deadlines, never stored."""
+    __tablename__ = "dossiers"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(String(20))
+    applicant_name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    current_office: Mapped[str] = mapped_column(Text)
+    delivery_method: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class DossierHistoryRow(Base):
+    """Every change of a dossier, appended with its time."""
+    __tablename__ = "dossier_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list[str]] = mapped_column(JSON)
+
+
+class DossierAccess(Base):
+    """One lookup of a code, or one wrong verification answer, by a conversation: counted in time windows so
+    that limits hold across restarts and app instances."""
+    __tablename__ = "dossier_access"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(12))          # "lookup" | "wrong"
+    conversation_id: Mapped[str] = mapped_column(String(160))
+    code: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    __table_args__ = (Index("dossier_access_by_conversation", "kind", "conversation_id", "at"),
+                      Index("dossier_access_by_code", "kind", "code", "at"))
+
+
+class DossierVerification(Base):
+    """A conversation proved it knows the phone number registered with a dossier, at `verified_at`."""
+    __tablename__ = "dossier_verifications"
+    conversation_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verified_at: Mapped[datetime]
+
+
+class DossierSubscription(Base):
+    """A conversation to tell when a dossier's status or stage changes."""
+    __tablename__ = "dossier_subscriptions"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    created_at: Mapped[datetime]
+
+
+class DossierNotification(Base):
+    """A change to tell a subscriber about, written in the same transaction as the change (the gateway's
+    notifier sends it, whichever process made the change)."""
+    __tablename__ = "dossier_notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(12), index=True)   # "pending" | "sending" | "sent" | "failed"
+    created_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Dossier status: codes, store, verification, replies."""

@@ -1,0 +1,56 @@
+"""Tells subscribers when their dossier's status or stage changes. Changes queue notifications in the database
+(admin API, imports, any process); this loop in the gateway claims and sends them through the outbound path."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from dossiers.assistant import DossierAssistant
+from dossiers.codes import mask_dossier_code
+from dossiers.store import FAILED, SENT, DossierStore
+from replies.model import Reply
+
+log = logging.getLogger(__name__)
+Push = Callable[[str, str, list[Reply]], Awaitable[int]]      # (channel, sender_id, replies) -> undelivered
+
+
+class DossierNotifier:
+    def __init__(self, store: DossierStore, assistant: DossierAssistant, push: Push,
+                 can_reach: Callable[[str], bool], interval: float = 2.0) -> None:
+        self._store = store
+        self._assistant = assistant
+        self._push = push
+        self._can_reach = can_reach
+        self._interval = interval
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something changed in this process: do not wait for the next round."""
+        self._wake.set()
+
+    async def send_pending(self) -> int:
+        """Send what is queued; returns how many were delivered."""
+        delivered = 0
+        for note in await self._store.claim_notifications():
+            dossier = await self._store.get(note.code)
+            ok = dossier is not None and self._can_reach(note.channel) and not await self._push(
+                note.channel, note.sender_id, [self._assistant.describe(dossier, update=True)])
+            await self._store.settle_notification(note.id, SENT if ok else FAILED)
+            delivered += ok
+            if not ok:
+                log.warning("dossier notification for %s not delivered on %s", mask_dossier_code(note.code),
+                            note.channel)
+        return delivered
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.send_pending()
+            except Exception as exc:  # a database hiccup must not end the loop
+                log.error("dossier notifier round failed: %s", type(exc).__name__, exc_info=exc)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()

@@ -1,0 +1,50 @@
+"""The dossier store: idempotent saves, an append-only history, notifications queued with the change."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from dossiers.access_store import DossierAccessStore
+from dossiers.models import Stage, Status
+from dossiers.store import DossierStore
+from storage.database import Database
+from tests.dossiers.fixtures import CODE, NOW, dossier_data
+
+run = asyncio.run
+
+
+def test_saving_the_same_data_again_changes_nothing(store: DossierStore) -> None:
+    result = run(store.save(CODE, dossier_data(), NOW))
+    assert not result.created and result.changes == [] and result.notifications == 0
+    assert [h.changes for h in run(store.history(CODE))] == [["created"]]
+
+
+def test_every_change_is_appended_with_its_time(store: DossierStore) -> None:
+    run(store.save(CODE, dossier_data(status=Status.NEED_SUPPLEMENT, note="Thiếu ảnh"), NOW + timedelta(hours=1)))
+    history = run(store.history(CODE))
+    assert [h.changes for h in history] == [["created"], ["status", "note"]]
+    assert history[-1].status is Status.NEED_SUPPLEMENT and history[-1].at == NOW + timedelta(hours=1)
+    assert history[-1].stage == "Thẩm định hồ sơ"
+    dossier = run(store.get(CODE))
+    assert dossier.note == "Thiếu ảnh" and dossier.current_stage().name == "Thẩm định hồ sơ"
+
+
+def test_stages_are_kept_when_an_update_leaves_them_out(store: DossierStore) -> None:
+    run(store.save(CODE, dossier_data(stages=None, current_office="Phòng Tư pháp"), NOW))
+    assert len(run(store.get(CODE)).stages) == 2
+
+
+def test_subscribers_are_queued_when_status_or_stage_moves_and_claimed_once(store: DossierStore,
+                                                                            database: Database) -> None:
+    access = DossierAccessStore(database)
+    run(access.subscribe("telegram", "111", CODE, NOW))
+    run(access.subscribe("web", "abc", CODE, NOW))
+    assert run(store.save(CODE, dossier_data(current_office="Phòng Tư pháp (tầng 2)"), NOW)).notifications == 0
+    stages = dossier_data().stages
+    stages[1] = stages[1].model_copy(update={"finished_at": NOW})
+    stages.append(Stage(name="Phê duyệt", office="Lãnh đạo UBND", started_at=NOW))
+    moved = run(store.save(CODE, dossier_data(stages=stages, current_office="Phòng Tư pháp (tầng 2)"), NOW))
+    assert moved.changes == ["stages"] and moved.notifications == 2
+    claimed = run(store.claim_notifications())
+    assert {(n.channel, n.sender_id) for n in claimed} == {("telegram", "111"), ("web", "abc")}
+    assert run(store.claim_notifications()) == []
