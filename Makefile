@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
 
-.PHONY: help run telegram demo-data test setup eval eval-nlu bench validate clean
+.PHONY: help run telegram demo-data bench-staff test setup eval eval-nlu bench validate clean
 
 help:
 	@echo "make run    - set up everything that is missing and start the assistant on http://127.0.0.1:8000"
@@ -26,6 +26,7 @@ help:
 	@echo "make eval   - retrieval quality on the dev set (vs a BM25 baseline)"
 	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
 	@echo "make bench  - search latency, build time and memory at 2.6k and 100k procedures"
+	@echo "make bench-staff - as-you-type latency of the staff console's search over HTTP"
 
 run: setup
 	$(APP) -m scripts.stack
@@ -93,6 +94,9 @@ eval-nlu: setup
 
 bench: setup
 	$(APP) -m tools.search_benchmark
+
+bench-staff: setup
+	$(APP) -m tools.staff_search_benchmark
 
 clean:
 	rm -rf $(CACHE) .data

@@ -81,6 +81,9 @@ class Settings:
     # A province's dossier lookup API (GET {url}/dossiers/{code}, bearer token); empty: the gateway's own store.
     dossier_source_url: str
     dossier_source_token: str
+    # The first administrator of the staff console, created at start-up while no account exists.
+    staff_admin_user: str
+    staff_admin_password: str
     # Seconds between two rounds of the dossier notifier (changes made in this process wake it at once).
     notify_interval_seconds: float
 
@@ -115,6 +118,8 @@ def load_settings() -> Settings:
         admin_token=_env("TTHC_ADMIN_TOKEN", ""),
         dossier_source_url=_env("TTHC_DOSSIER_SOURCE_URL", ""),
         dossier_source_token=_env("TTHC_DOSSIER_SOURCE_TOKEN", ""),
+        staff_admin_user=_env("TTHC_STAFF_ADMIN_USER", ""),
+        staff_admin_password=_env("TTHC_STAFF_ADMIN_PASSWORD", ""),
         notify_interval_seconds=float(_env("TTHC_NOTIFY_INTERVAL_SECONDS", "2")),
         zalo=ZaloSettings(
             app_id=_env("TTHC_ZALO_APP_ID", ""),

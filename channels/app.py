@@ -36,12 +36,15 @@ from dossiers.sources import DossierSource, HttpDossierSource
 from dossiers.store import DossierStore
 from knowledge_base.service import KnowledgeBase
 from settings import SETTINGS, Settings
+from staff.console import StaffConsole
+from staff.web import api as staff_api, pages as staff_pages
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
 from storage.credentials import CredentialStore
 from storage.database import Database
 from storage.events import ProcessedEvents
 from storage.outbox import Outbox
+from storage.tables import utcnow
 from storage.web_sessions import WebSessions
 
 log = logging.getLogger(__name__)
@@ -90,11 +93,15 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
                                    settings.notify_interval_seconds)
         notifying = asyncio.create_task(notifier.run(), name="dossier-notifier")
         stack.callback(notifying.cancel)
+        staff = StaffConsole.on(db)
+        if settings.staff_admin_user and settings.staff_admin_password:
+            await asyncio.to_thread(staff.accounts.ensure_first_admin, settings.staff_admin_user,
+                                    settings.staff_admin_password, utcnow())
         services = Services(
             settings=settings, knowledge_base=knowledge_base, db=db, dialogue=dialogue, gateway=gateway,
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
             background=background, actions=build_action_executor(knowledge_base, assistant),
-            dossiers=dossiers, notifier=notifier,
+            dossiers=dossiers, notifier=notifier, staff=staff,
             telegram=telegram.application if telegram else None,
         )
         if telegram is not None:
@@ -137,9 +144,12 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     app.include_router(telegram_webhook.router)
     app.include_router(procedures_api.router)
     app.include_router(admin_dossiers.router)
+    app.include_router(staff_api.router)
+    app.include_router(staff_pages.router)
     app.include_router(health.router)
     app.include_router(action_router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
+    app.mount("/staff-static", StaticFiles(directory=staff_pages.STATIC_DIR), name="staff-static")
     return app
 
 

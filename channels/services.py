@@ -15,6 +15,7 @@ from dossiers.notifier import DossierNotifier
 from dossiers.store import DossierStore
 from knowledge_base.service import KnowledgeBase
 from settings import Settings
+from staff.console import StaffConsole
 from storage.database import Database
 from storage.events import ProcessedEvents
 from storage.outbox import Outbox
@@ -36,6 +37,7 @@ class Services:
     actions: ActionExecutor
     dossiers: DossierStore
     notifier: DossierNotifier
+    staff: StaffConsole
     telegram: Application | None = None
 
 

@@ -94,6 +94,17 @@ class DossierStore:
             return to_dossier(row) if row else None
         return await self._db.run(read)
 
+    async def find(self, status: Status | None = None, procedure_code: str | None = None) -> list[Dossier]:
+        """Every dossier, or those in `status` / of `procedure_code`."""
+        def read(session: Session) -> list[Dossier]:
+            query = select(DossierRow)
+            if status is not None:
+                query = query.where(DossierRow.status == status.value)
+            if procedure_code:
+                query = query.where(DossierRow.procedure_code == procedure_code)
+            return [to_dossier(row) for row in session.scalars(query)]
+        return await self._db.run(read)
+
     async def save(self, code: str, data: DossierData, now: datetime) -> SaveResult:
         """Create or update; a change appends to the history and queues notifications when the status or the
         current stage moved. Saving the same data again changes nothing."""

@@ -102,8 +102,9 @@ class KnowledgeBase:
     def get(self, code: str) -> Procedure | None:
         return self._by_code.get((code or "").strip())
 
-    def search(self, query: str, limit: int = 5, field: str | None = None, level: str | None = None) -> SearchResult:
-        return self.engine.search(query, limit=limit, field=field, level=level)
+    def search(self, query: str, limit: int = 5, field: str | None = None, level: str | None = None,
+               group: str | None = None) -> SearchResult:
+        return self.engine.search(query, limit=limit, field=field, level=level, group=group)
 
     def stats(self) -> dict[str, Any]:
         return {

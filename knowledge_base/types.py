@@ -30,6 +30,7 @@ class SearchHit:
     field: str
     levels: list[str]
     score: float
+    source_group: str = ""
 
 
 @dataclass

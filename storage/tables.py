@@ -172,3 +172,42 @@ class DossierNotification(Base):
     sender_id: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(12), index=True)   # "pending" | "sending" | "sent" | "failed"
     created_at: Mapped[datetime]
+
+
+class StaffUser(Base):
+    """An officer's or administrator's account on the staff console."""
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(12))                  # "officer" | "admin"
+    created_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class StaffLoginFailure(Base):
+    """A failed sign-in, counted per username and per address to slow down guessing."""
+    __tablename__ = "staff_login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who looked at whose personal data, and when."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(64), index=True)

@@ -95,7 +95,7 @@ def _paragraph(*lines: str) -> Paragraph:
 
 # ---------------------------------------------------------------- channels, fees, times
 
-def _channel_names(proc: Procedure) -> list[str]:
+def channel_names(proc: Procedure) -> list[str]:
     present = {c.channel for c in proc.channels}
     return [name for name in _CHANNEL_ORDER if name in present]
 
@@ -165,11 +165,11 @@ def _time_summary(proc: Procedure) -> str | None:
 
 # ---------------------------------------------------------------- documents
 
-def _is_note_group(group: str | None) -> bool:
+def is_note_group(group: str | None) -> bool:
     return bool(group and _NOTE_GROUP_RE.match(group))
 
 
-def _quantity(doc: Document) -> str:
+def quantity_text(doc: Document) -> str:
     parts = []
     if doc.original:
         parts.append(f"{doc.original} bản chính")
@@ -179,7 +179,7 @@ def _quantity(doc: Document) -> str:
 
 
 def _checklist_item(doc: Document) -> ChecklistItem:
-    return ChecklistItem(name=_shorten(doc.name, MAX_DOCUMENT_CHARS), quantity=_quantity(doc) or None,
+    return ChecklistItem(name=_shorten(doc.name, MAX_DOCUMENT_CHARS), quantity=quantity_text(doc) or None,
                          form=_shorten(doc.form, 60) if doc.form else None)
 
 
@@ -188,8 +188,8 @@ def _body_documents(proc: Procedure) -> list[Block] | None:
     headings, "Lưu ý" groups) are only counted, unless nothing else is listed."""
     if not proc.documents:
         return None
-    listed = [d for d in proc.documents if not _is_note_group(d.group)]
-    docs = [d for d in listed if _quantity(d)] or listed
+    listed = [d for d in proc.documents if not is_note_group(d.group)]
+    docs = [d for d in listed if quantity_text(d)] or listed
     notes = len(proc.documents) - len(docs)
     groups: list[tuple[str | None, list[Document]]] = []
     for doc in docs:
@@ -238,7 +238,7 @@ def _body_fee(proc: Procedure) -> list[Block] | None:
         return [_paragraph("Dạ, Cổng Dịch vụ công không ghi mức phí riêng; phần mô tả có nêu:",
                            f"“{_shorten(hints[0], 400)}”")]
     groups = _grouped(proc, _fee_key)
-    names = _channel_names(proc)
+    names = channel_names(proc)
     if len(groups) == 1 and len(names) > 1:
         value = groups[0][0] or ""
         if value == "Miễn phí":
@@ -254,7 +254,7 @@ def _body_duration(proc: Procedure) -> list[Block] | None:
     if not proc.channels or all(r.time_text is None for r in proc.channels):
         return None
     groups = _grouped(proc, _time_key)
-    names = _channel_names(proc)
+    names = channel_names(proc)
     if len(groups) == 1 and len(names) > 1:
         blocks: list[Block] = [_paragraph(f"Dạ, thời hạn giải quyết cho cả {len(names)} hình thức nộp "
                                           f"({_channels_phrase(names)}): {groups[0][0]}.")]
@@ -277,24 +277,30 @@ def _body_where(proc: Procedure) -> list[Block] | None:
         lines.append(f"Địa chỉ tiếp nhận hồ sơ: {_shorten(proc.address, 500)}")
     if not lines:
         return None
-    names = _channel_names(proc)
+    names = channel_names(proc)
     if names:
         lines.append(f"Anh/chị có thể nộp hồ sơ {_channels_phrase(names)}.")
     return [_paragraph(*lines)]
 
 
-def _body_steps(proc: Procedure) -> list[Block] | None:
-    if not proc.steps:
-        return None
+def split_steps(proc: Procedure) -> tuple[list[str], list[str]]:
+    """The numbered steps (their "Bước 1:" markers removed) and the notes after them ("* Lưu ý:" ends the steps)."""
     steps = list(proc.steps)
     notes: list[str] = []
     for i, step in enumerate(steps):
-        if i and _NOTE_STEP_RE.match(step):               # "* Lưu ý:" ends the numbered steps
+        if i and _NOTE_STEP_RE.match(step):
             steps, notes = steps[:i], steps[i:]
             break
+    return [_STEP_MARKER_RE.sub("", _flat(step)) for step in steps], notes
+
+
+def _body_steps(proc: Procedure) -> list[Block] | None:
+    if not proc.steps:
+        return None
+    steps, notes = split_steps(proc)
     blocks: list[Block] = [
         _paragraph("Dạ, các bước thực hiện như sau:"),
-        Steps(items=[_shorten(_STEP_MARKER_RE.sub("", _flat(step)), MAX_STEP_CHARS) for step in steps[:MAX_STEPS]]),
+        Steps(items=[_shorten(step, MAX_STEP_CHARS) for step in steps[:MAX_STEPS]]),
     ]
     after = []
     rest = len(steps) - MAX_STEPS
@@ -313,7 +319,7 @@ def _body_conditions(proc: Procedure) -> list[Block] | None:
     return [_paragraph("Dạ, yêu cầu, điều kiện thực hiện:", _shorten(proc.conditions, 1500))]
 
 
-def _legal_item(item: LegalBasis) -> str:
+def legal_text(item: LegalBasis) -> str:
     title = _shorten(item.title, 160)
     if item.number and (item.title == item.number or _flat(item.title).endswith(item.number)):
         return title
@@ -322,7 +328,7 @@ def _legal_item(item: LegalBasis) -> str:
     return title
 
 
-def _legal_rank(item: LegalBasis) -> int:
+def legal_rank(item: LegalBasis) -> int:
     """Laws first, then decrees, Prime Minister decisions, circulars, the rest (stable otherwise)."""
     number = item.number or ""
     for rank, pattern in enumerate((r"/(?:UBTV)?QH\d", r"/N[ĐQ]-CP", r"/QĐ-TTg", r"/TT(?:LT)?-")):
@@ -334,9 +340,9 @@ def _legal_rank(item: LegalBasis) -> int:
 def _body_legal(proc: Procedure) -> list[Block] | None:
     if not proc.legal_basis:
         return None
-    ordered = sorted(proc.legal_basis, key=_legal_rank)
+    ordered = sorted(proc.legal_basis, key=legal_rank)
     blocks: list[Block] = [_paragraph("Dạ, căn cứ pháp lý của thủ tục:"),
-                           Bullets(items=[_legal_item(item) for item in ordered[:MAX_LEGAL]])]
+                           Bullets(items=[legal_text(item) for item in ordered[:MAX_LEGAL]])]
     rest = len(proc.legal_basis) - MAX_LEGAL
     if rest > 0:
         blocks.append(_paragraph(f"… và {rest} văn bản khác tại đường dẫn nguồn."))
@@ -354,7 +360,7 @@ def _body_result(proc: Procedure) -> list[Block] | None:
 
 
 def _body_online(proc: Procedure) -> list[Block] | None:
-    names = _channel_names(proc)
+    names = channel_names(proc)
     if not names:
         return None
     others = [n for n in names if n != "Trực tuyến"]
@@ -378,7 +384,7 @@ def _overview_facts(proc: Procedure) -> list[Fact]:
     facts = []
     if proc.field:
         facts.append(Fact(label="Lĩnh vực", value=proc.field))
-    names = _channel_names(proc)
+    names = channel_names(proc)
     if names:
         facts.append(Fact(label="Cách nộp", value=_channels_phrase(names)))
     if proc.channels:
@@ -388,7 +394,7 @@ def _overview_facts(proc: Procedure) -> list[Fact]:
         if any(_SMALL_VND_RE.match(r.fee or "") for r in proc.channels):
             fee += " (theo Cổng ghi; hỏi em về phí để xem ghi chú)"
         facts.append(Fact(label="Phí, lệ phí", value=_shorten(fee, 250)))
-    docs = [d for d in proc.documents if not _is_note_group(d.group) and _quantity(d)]
+    docs = [d for d in proc.documents if not is_note_group(d.group) and quantity_text(d)]
     cases = len({d.group for d in docs})
     if docs:
         facts.append(Fact(label="Hồ sơ", value=f"{len(docs)} loại giấy tờ"

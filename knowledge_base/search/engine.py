@@ -333,10 +333,12 @@ class SearchEngine:
         return terms
 
     # ------------------------------------------------------------------ retrieval
-    def _mask(self, field_filter: str | None, level: str | None) -> np.ndarray | None:
-        if not field_filter and not level:
+    def _mask(self, field_filter: str | None, level: str | None, group: str | None = None) -> np.ndarray | None:
+        if not field_filter and not level and not group:
             return None
         mask = np.ones(len(self.procedures), dtype=bool)
+        if group:
+            mask &= np.array([p.source_group == group for p in self.procedures], dtype=bool)
         if field_filter:
             key = fold(field_filter).strip()
             mask &= np.array([key == fk or key in fk for fk in self._field_keys], dtype=bool)
@@ -379,14 +381,14 @@ class SearchEngine:
         return self.variants.prefer(ranked, cues, self.config.variant_closeness)[:limit]
 
     def rank(self, a: Analysis, limit: int = 5, field_filter: str | None = None,
-             level: str | None = None) -> list[Scored]:
+             level: str | None = None, group: str | None = None) -> list[Scored]:
         """Ranked procedures with their evidence. Lexical first; the dense model is consulted only
         when the lexical result is not decisive (it costs ~30-50 ms a query on this CPU)."""
         cfg = self.config
         if not a.has_content:
             return []
         lex, q_fold = self.lexical_scores(a)
-        mask = self._mask(field_filter, level)
+        mask = self._mask(field_filter, level, group)
         if mask is not None:
             lex = np.where(mask, lex, -1.0).astype(np.float32)
         n = len(lex)
@@ -542,14 +544,17 @@ class SearchEngine:
                 and top.name_coverage >= cfg.min_name_coverage
         return top.coverage >= cfg.lexical_min_coverage and top.name_coverage >= cfg.lexical_min_name_coverage
 
-    def search(self, query: str, limit: int = 5, field: str | None = None, level: str | None = None) -> SearchResult:
+    def search(self, query: str, limit: int = 5, field: str | None = None, level: str | None = None,
+               group: str | None = None) -> SearchResult:
+        """Ranked hits; `field`, `level` and `group` (the catalogue's source group) restrict the candidates."""
         started = time.perf_counter()
         a = self.analyze(query)
-        scored = self.rank(a, limit, field, level)
+        scored = self.rank(a, limit, field, level, group)
         hits = []
         for s in scored:
             p = self.procedures[self.position[s.code]]
-            hits.append(SearchHit(code=p.code, name=p.name, field=p.field, levels=list(p.levels), score=round(s.score, 4)))
+            hits.append(SearchHit(code=p.code, name=p.name, field=p.field, levels=list(p.levels), score=round(s.score, 4),
+                                  source_group=p.source_group))
         took = (time.perf_counter() - started) * 1000
         return SearchResult(hits=hits, took_ms=round(took, 2), query=a.understood,
                             confident=self.is_confident(scored[0] if scored else None))

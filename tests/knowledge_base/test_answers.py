@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge_base.answers.compose import MAX_DOCUMENTS, compose_answer, compose_choice_title
+from knowledge_base.answers.sheet import procedure_sheet
 from knowledge_base.catalogue.build import iter_raw
 from knowledge_base.catalogue.models import Channel, Document, LegalBasis, Procedure
 from knowledge_base.catalogue.parse import parse_channels, parse_record
@@ -224,3 +225,15 @@ def test_a_second_asked_aspect_is_answered_after_the_first(birth: Procedure) -> 
     assert content_text(both).count("Nguồn: ") == 1
     missing = text(minimal(), Aspect.FEE, also=(Aspect.DOCUMENTS,))
     assert "Về thành phần hồ sơ: Cổng Dịch vụ công Quốc gia chưa có thông tin." in missing
+
+
+def test_the_counter_sheet_lists_every_document_uncapped(catalogue: dict[str, Procedure]) -> None:
+    many = catalogue["3.000042"]                                       # 19 documents; the chat shows 12
+    sheet = procedure_sheet(many)
+    assert sum(len(g.documents) for g in sheet.document_groups) == len(many.documents) == 19
+    text = sheet.checklist_text()
+    assert text.startswith(many.name) and text.endswith(f"Nguồn: {many.url}")
+    assert text.count("☐") == sum(1 for d in many.documents if d.original or d.copy)
+    birth = procedure_sheet(catalogue[BIRTH])
+    assert birth.online and [c.channel for c in birth.channels] == ["Trực tuyến", "Dịch vụ bưu chính", "Trực tiếp"]
+    assert birth.steps and not birth.steps[0].startswith("Bước") and birth.legal_basis[0] == "Luật 60/2014/QH13"

@@ -1,0 +1,109 @@
+"""Staff accounts: argon2 password hashes, sign-in with throttling (failures per username and per address)."""
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.database import Database
+from storage.tables import StaffLoginFailure, StaffUser
+
+ROLES = ("officer", "admin")
+USERNAME_PATTERN = r"^[a-z0-9._-]{3,64}$"
+MIN_PASSWORD = 8
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked (the message says why, in Vietnamese)."""
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    username: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class SignIn(str, Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    window: timedelta = timedelta(minutes=15)
+    per_username: int = 5
+    per_address: int = 20
+
+
+class StaffAccounts:
+    def __init__(self, db: Database, throttle: Throttle = Throttle()) -> None:
+        self._db = db
+        self._hasher = PasswordHasher()
+        self._dummy = self._hasher.hash("not a password of anyone")
+        self.throttle = throttle
+
+    def create_sync(self, username: str, password: str, role: str, now: datetime) -> StaffMember:
+        username = username.strip().lower()
+        if role not in ROLES:
+            raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.")
+        if not re.match(USERNAME_PATTERN, username):
+            raise AccountError("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (3–64 ký tự).")
+        try:
+            self._db.call(lambda s: s.add(StaffUser(username=username, password_hash=self._hasher.hash(password),
+                                                    role=role, created_at=now)))
+        except IntegrityError as exc:
+            raise AccountError(f"Tài khoản {username} đã tồn tại.") from exc
+        return StaffMember(username, role)
+
+    async def create(self, username: str, password: str, role: str, now: datetime) -> StaffMember:
+        return await asyncio.to_thread(self.create_sync, username, password, role, now)
+
+    def ensure_first_admin(self, username: str, password: str, now: datetime) -> bool:
+        """Create this administrator when no account exists yet (a fresh install); True if created."""
+        if self._db.call(lambda s: s.scalar(select(func.count()).select_from(StaffUser))):
+            return False
+        self.create_sync(username, password, "admin", now)
+        return True
+
+    async def member(self, username: str) -> StaffMember | None:
+        def read(session: Session) -> StaffMember | None:
+            row = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            return StaffMember(row.username, row.role) if row else None
+        return await self._db.run(read)
+
+    async def sign_in(self, username: str, password: str, address: str, now: datetime) -> tuple[SignIn, StaffMember | None]:
+        username = username.strip().lower()[:64]
+        since = now - self.throttle.window
+
+        def check(session: Session) -> tuple[SignIn, StaffMember | None]:
+            failures = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
+                StaffLoginFailure.username == username, StaffLoginFailure.at >= since))
+            from_address = session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
+                StaffLoginFailure.address == address, StaffLoginFailure.at >= since))
+            if failures >= self.throttle.per_username or from_address >= self.throttle.per_address:
+                return SignIn.THROTTLED, None
+            row = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            try:
+                self._hasher.verify(row.password_hash if row else self._dummy, password)
+                if row is not None:
+                    return SignIn.OK, StaffMember(row.username, row.role)
+            except (VerificationError, InvalidHashError):
+                pass
+            session.add(StaffLoginFailure(username=username, address=address[:64], at=now))
+            return SignIn.WRONG, None
+        return await self._db.run(check)

@@ -1,0 +1,38 @@
+"""The audit log: every view of a dossier's personal data, by whom and when."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.database import Database
+from storage.tables import AuditEntry
+
+VIEW_DOSSIER = "view_dossier"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    at: datetime
+    username: str
+    action: str
+    subject: str
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(self, username: str, action: str, subject: str, at: datetime) -> None:
+        row = AuditEntry(at=at, username=username, action=action, subject=subject)
+        await self._db.run(lambda s: s.add(row))
+
+    async def recent(self, limit: int = 200, subject: str | None = None) -> list[AuditRecord]:
+        def read(session: Session) -> list[AuditRecord]:
+            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+            if subject:
+                query = query.where(AuditEntry.subject == subject)
+            return [AuditRecord(r.at, r.username, r.action, r.subject) for r in session.scalars(query)]
+        return await self._db.run(read)

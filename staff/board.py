@@ -1,0 +1,41 @@
+"""The overdue board: late dossiers first (most days late first), then those due today, then the open rest by due
+date, then the closed ones; the provinces' one-stop systems raise a red alert on exactly the first group."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dossiers.models import CLOSED, Dossier
+from dossiers.timing import Timing, timing
+
+LATE, DUE_TODAY, ON_TIME, DONE = "late", "due_today", "on_time", "closed"
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    dossier: Dossier
+    timing: Timing
+
+    @property
+    def days_late(self) -> int:
+        return max(self.timing.overdue_days, self.timing.stage_late_days)
+
+    @property
+    def state(self) -> str:
+        if self.timing.late:
+            return LATE
+        if self.timing.due_today:
+            return DUE_TODAY
+        return DONE if self.dossier.status in CLOSED else ON_TIME
+
+
+def _matches(dossier: Dossier, office: str) -> bool:
+    needle = office.casefold()
+    stage = dossier.current_stage()
+    return needle in dossier.current_office.casefold() or bool(stage and needle in stage.office.casefold())
+
+
+def board(dossiers: list[Dossier], now: datetime, office: str | None = None) -> list[BoardRow]:
+    rows = [BoardRow(d, timing(d, now)) for d in dossiers if not office or _matches(d, office)]
+    order = {LATE: 0, DUE_TODAY: 1, ON_TIME: 2, DONE: 3}
+    return sorted(rows, key=lambda r: (order[r.state], -r.days_late, r.dossier.due_at, r.dossier.code))

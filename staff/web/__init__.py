@@ -1,0 +1,1 @@
+"""Staff console over HTTP: pages under /staff, JSON under /api/staff."""

@@ -1,0 +1,125 @@
+// Staff console: sign-in, search as you type (debounced; arrows/Enter/Esc; the query kept in the URL),
+// copy a checklist, sign-out. No external resources.
+(function () {
+  "use strict";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+
+  function postJSON(url, body) {
+    return fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body || {}) });
+  }
+
+  // ---------------------------------------------------------------- sign-in / sign-out
+  var loginForm = document.getElementById("login-form");
+  if (loginForm) {
+    loginForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var error = document.getElementById("login-error");
+      error.hidden = true;
+      postJSON("/api/staff/login", { username: loginForm.username.value, password: loginForm.password.value })
+        .then(function (res) {
+          if (res.ok) { window.location.assign(loginForm.dataset.next || "/staff"); return; }
+          return res.json().then(function (body) { throw new Error(body.detail || "Đăng nhập không thành công."); });
+        })
+        .catch(function (err) { error.textContent = err.message; error.hidden = false; });
+    });
+  }
+  var logout = document.getElementById("logout");
+  if (logout) {
+    logout.addEventListener("click", function () {
+      postJSON("/api/staff/logout").then(function () { window.location.assign("/staff/login"); });
+    });
+  }
+
+  // ---------------------------------------------------------------- search as you type
+  var form = document.getElementById("search-form");
+  if (form) {
+    var q = document.getElementById("q");
+    var list = document.getElementById("results");
+    var status = document.getElementById("search-status");
+    var timer = null, seq = 0, active = -1;
+    var groups = {};
+    Array.prototype.forEach.call(form.group.options, function (o) { if (o.value) groups[o.value] = o.text; });
+
+    function params() {
+      var p = new URLSearchParams();
+      ["q", "field", "level", "group"].forEach(function (name) {
+        var v = form[name].value.trim(); if (v) p.set(name, v);
+      });
+      return p;
+    }
+    function highlight(i) {
+      var items = list.querySelectorAll("li");
+      if (!items.length) { active = -1; return; }
+      active = Math.max(0, Math.min(i, items.length - 1));
+      Array.prototype.forEach.call(items, function (li, n) {
+        li.classList.toggle("active", n === active);
+        li.setAttribute("aria-selected", n === active ? "true" : "false");
+      });
+      items[active].scrollIntoView({ block: "nearest" });
+    }
+    function show(results) {
+      list.textContent = "";
+      results.forEach(function (h) {
+        var li = document.createElement("li"); li.setAttribute("role", "option");
+        var a = document.createElement("a"); a.href = "/staff/procedures/" + encodeURIComponent(h.code);
+        var name = document.createElement("span"); name.className = "name"; name.textContent = h.name;
+        var meta = document.createElement("span"); meta.className = "meta";
+        meta.textContent = [h.code, h.field, h.levels.join(", "), groups[h.source_group] || h.source_group].join(" · ");
+        a.appendChild(name); a.appendChild(meta); li.appendChild(a); list.appendChild(li);
+      });
+      active = -1;
+    }
+    function search() {
+      var p = params();
+      history.replaceState(null, "", "/staff" + (p.toString() ? "?" + p.toString() : ""));
+      if (!p.get("q")) { show([]); status.textContent = ""; return; }
+      var mine = ++seq;
+      fetch("/api/staff/procedures/search?" + p.toString(), { credentials: "same-origin" })
+        .then(function (res) {
+          if (res.status === 401) { window.location.assign("/staff/login?next=" + encodeURIComponent(location.pathname + location.search)); }
+          return res.json();
+        })
+        .then(function (body) {
+          if (mine !== seq) return;                       // an older answer arriving late
+          show(body.results || []);
+          status.textContent = (body.results || []).length ? (body.results.length + " thủ tục (" + body.took_ms + " ms)")
+            : "Không tìm thấy thủ tục phù hợp.";
+        });
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(search, 150); }
+    q.addEventListener("input", later);
+    Array.prototype.forEach.call(form.querySelectorAll("select"), function (s) { s.addEventListener("change", search); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); search(); });
+    q.addEventListener("keydown", function (e) {
+      var items = list.querySelectorAll("li a");
+      if (e.key === "ArrowDown") { e.preventDefault(); highlight(active + 1); }
+      else if (e.key === "ArrowUp") { e.preventDefault(); highlight(active - 1); }
+      else if (e.key === "Enter" && active >= 0 && items[active]) { e.preventDefault(); items[active].click(); }
+      else if (e.key === "Escape") { q.value = ""; search(); }
+    });
+  }
+
+  // ---------------------------------------------------------------- procedure page
+  var copy = document.getElementById("copy-checklist");
+  if (copy) {
+    copy.addEventListener("click", function () {
+      var text = document.getElementById("checklist-text").value;
+      var done = function () { document.getElementById("copy-status").textContent = "Đã sao chép danh sách giấy tờ."; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done);
+      } else {                                           // plain http on the office network
+        var area = document.getElementById("checklist-text");
+        area.hidden = false; area.select(); document.execCommand("copy"); area.hidden = true; done();
+      }
+    });
+  }
+  var back = document.getElementById("back");
+  if (back && document.referrer.indexOf(location.origin + "/staff") === 0) {
+    back.addEventListener("click", function (e) { e.preventDefault(); history.back(); });
+  }
+  if (document.body.classList.contains("print") && !/[?&]noprint/.test(location.search)) {
+    window.addEventListener("load", function () { window.print(); });
+  }
+})();
