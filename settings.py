@@ -84,6 +84,9 @@ class Settings:
     # The first administrator of the staff console, created at start-up while no account exists.
     staff_admin_user: str
     staff_admin_password: str
+    # When officers answer handovers (Vietnam time) and the days they do not.
+    office_hours: str
+    holidays: str
     # Seconds between two rounds of the dossier notifier (changes made in this process wake it at once).
     notify_interval_seconds: float
 
@@ -120,6 +123,8 @@ def load_settings() -> Settings:
         dossier_source_token=_env("TTHC_DOSSIER_SOURCE_TOKEN", ""),
         staff_admin_user=_env("TTHC_STAFF_ADMIN_USER", ""),
         staff_admin_password=_env("TTHC_STAFF_ADMIN_PASSWORD", ""),
+        office_hours=_env("TTHC_OFFICE_HOURS", "Mon-Fri 07:30-11:30,13:30-17:00"),
+        holidays=_env("TTHC_HOLIDAYS", ""),
         notify_interval_seconds=float(_env("TTHC_NOTIFY_INTERVAL_SECONDS", "2")),
         zalo=ZaloSettings(
             app_id=_env("TTHC_ZALO_APP_ID", ""),

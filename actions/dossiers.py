@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from dossiers import replies
 from dossiers.assistant import DossierAssistant, Outcome
-from dossiers.codes import extract_dossier_code
+from dossiers.codes import extract_dossier_code as find_code
 from replies.model import Reply
 
 VERIFIED, STOPPED = "verified", "stopped"          # what the phone-digits slot holds once the form may end
@@ -45,9 +45,15 @@ class ValidateDossierForm(FormValidationAction):
     def name(self) -> str:
         return "validate_dossier_form"
 
+    async def extract_dossier_code(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: dict[str, Any]) -> dict[str, Any]:
+        """A code anywhere in the message, however typed (spaces, dashes, case), even where NLU saw none."""
+        code = find_code(_text(tracker))
+        return {"dossier_code": code} if code else {}
+
     async def validate_dossier_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict[str, Any]) -> dict[str, Any]:
-        code = extract_dossier_code(str(value or "")) or extract_dossier_code(_text(tracker))
+        code = find_code(str(value or "")) or find_code(_text(tracker))
         if code is None:
             say(dispatcher, replies.no_code_found())
             return {"dossier_code": None}
@@ -65,7 +71,7 @@ class ValidateDossierForm(FormValidationAction):
     async def validate_dossier_phone_digits(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                             domain: dict[str, Any]) -> dict[str, Any]:
         text = _text(tracker)
-        if extract_dossier_code(text):                   # a (new) code: validate_dossier_code decides this turn
+        if find_code(text):                   # a (new) code: validate_dossier_code decides this turn
             current = tracker.get_slot("dossier_phone_digits")
             return {"dossier_phone_digits": current if current in (VERIFIED, STOPPED) else None}
         code = tracker.get_slot("dossier_code")
@@ -109,8 +115,8 @@ class ActionSubscribeDossier(DossierAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        code = next(tracker.get_latest_entity_values("dossier_code"), None) or extract_dossier_code(_text(tracker))
-        code = extract_dossier_code(code) if code else await self._assistant.last_verified(tracker.sender_id)
+        code = next(tracker.get_latest_entity_values("dossier_code"), None) or find_code(_text(tracker))
+        code = find_code(code) if code else await self._assistant.last_verified(tracker.sender_id)
         if code is None:
             say(dispatcher, Reply.plain("Dạ, anh/chị muốn em theo dõi hồ sơ nào ạ? Anh/chị nhắn \"tra cứu hồ sơ\" "
                                         "kèm mã hồ sơ, sau khi xác nhận em sẽ đăng ký theo dõi giúp anh/chị."))

@@ -13,6 +13,9 @@ from knowledge_base.types import Aspect, Reply as KnowledgeReply
 from replies.model import Choice, Reply
 
 ASK_PROCEDURE = "ask_procedure"
+OFFER_AFTER_MISSES = 2           # "no match" answers in a row before an officer is offered
+OFFER_HANDOVER = Choice(title="Gặp cán bộ tư vấn", intent="request_human")
+OFFER_PROMPT = "Em chưa giúp được anh/chị. Anh/chị có muốn gặp cán bộ tư vấn không ạ?"
 
 
 def procedure_choice(code: str, title: str, aspect: Aspect) -> Choice:
@@ -49,9 +52,14 @@ class ActionAnswerProcedure(Action):
         aspect = _aspect(next(tracker.get_latest_entity_values("aspect"), None))
         answer = await asyncio.to_thread(self._kb.respond, text, context_code=tracker.get_slot("procedure_code"),
                                          chosen_code=chosen, aspect=aspect)
+        misses = int(tracker.get_slot("missed_answers") or 0) + 1 if answer.kind == "no_match" else 0
+        reply = as_reply(answer)
+        if misses >= OFFER_AFTER_MISSES:
+            reply.choices.append(OFFER_HANDOVER)
+            reply.choices_prompt = reply.choices_prompt or OFFER_PROMPT
         # Sent whole as a custom payload: Rasa's REST channel would split plain text at blank lines.
-        dispatcher.utter_message(json_message=as_reply(answer).model_dump(exclude_none=True))
-        events = [SlotSet("aspect", answer.aspect.value)]
+        dispatcher.utter_message(json_message=reply.model_dump(exclude_none=True))
+        events = [SlotSet("aspect", answer.aspect.value), SlotSet("missed_answers", float(misses))]
         if answer.kind == "answer" and answer.procedure_codes:
             events.append(SlotSet("procedure_code", answer.procedure_codes[0]))
         return events

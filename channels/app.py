@@ -34,10 +34,13 @@ from dossiers.assistant import DossierAssistant
 from dossiers.notifier import DossierNotifier
 from dossiers.sources import DossierSource, HttpDossierSource
 from dossiers.store import DossierStore
+from handover.desk import HandoverDesk
+from handover.hours import OfficeHours
+from handover.store import HandoffStore
 from knowledge_base.service import KnowledgeBase
 from settings import SETTINGS, Settings
 from staff.console import StaffConsole
-from staff.web import api as staff_api, pages as staff_pages
+from staff.web import api as staff_api, handoff_api, pages as staff_pages
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
 from storage.credentials import CredentialStore
@@ -82,7 +85,9 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
             adapters["telegram"] = telegram.channel
         outbound = Outbound(adapters, choices, outbox, conversations, PushNotifier(),
                             retries=settings.send_retries, backoff=settings.send_backoff_seconds)
-        gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS)
+        handover = HandoverDesk(HandoffStore(db), OfficeHours.parse(settings.office_hours, settings.holidays),
+                                outbound.push)
+        gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover)
         background = BackgroundTasks()
         stack.push_async_callback(background.drain, SHUTDOWN_GRACE_SECONDS)
         dossiers = DossierStore(db)
@@ -99,9 +104,10 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
                                     settings.staff_admin_password, utcnow())
         services = Services(
             settings=settings, knowledge_base=knowledge_base, db=db, dialogue=dialogue, gateway=gateway,
+            conversations=conversations,
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
-            background=background, actions=build_action_executor(knowledge_base, assistant),
-            dossiers=dossiers, notifier=notifier, staff=staff,
+            background=background, actions=build_action_executor(knowledge_base, assistant, handover),
+            dossiers=dossiers, notifier=notifier, staff=staff, handover=handover,
             telegram=telegram.application if telegram else None,
         )
         if telegram is not None:
@@ -145,6 +151,7 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     app.include_router(procedures_api.router)
     app.include_router(admin_dossiers.router)
     app.include_router(staff_api.router)
+    app.include_router(handoff_api.router)
     app.include_router(staff_pages.router)
     app.include_router(health.router)
     app.include_router(action_router)

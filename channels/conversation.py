@@ -7,6 +7,7 @@ import re
 from channels.dialogue import DialogueUnavailable, RasaDialogue, intent_message
 from channels.keyed_locks import KeyedLocks
 from channels.schemas import InboundMessage
+from handover.desk import HandoverDesk
 from replies.model import Choice, Reply
 from replies.text import reply_text
 from storage.choices import ChoiceStore, looks_like_token
@@ -39,18 +40,27 @@ class Gateway:
     number picks one."""
 
     def __init__(self, dialogue: RasaDialogue, log: ConversationLog, choices: ChoiceStore, max_chars: int,
-                 numbered_channels: frozenset[str] = frozenset()) -> None:
+                 numbered_channels: frozenset[str] = frozenset(), handover: HandoverDesk | None = None) -> None:
         self._dialogue = dialogue
         self._log = log
         self._choices = choices
         self._max_chars = max_chars
         self._numbered = numbered_channels
+        self._handover = handover
         self._locks = KeyedLocks()
 
+    async def is_held(self, message: InboundMessage) -> bool:
+        """An officer holds this conversation: the assistant says nothing, not even "typing…"."""
+        return self._handover is not None and await self._handover.held(message.channel, message.sender_id)
+
     async def handle(self, message: InboundMessage) -> list[Reply]:
-        """Replies to `message`; never empty. Messages of one conversation are handled one at a time."""
+        """Replies to `message`: never empty, unless an officer holds the conversation (then the message is only
+        logged, for the officer to read). Messages of one conversation are handled one at a time."""
         async with self._locks.hold(message.conversation_id):
-            replies = await self._handle(message)
+            if await self.is_held(message):
+                await self._record_in(message, message.text[:self._max_chars] or f"({message.event})")
+                return []
+            replies = await self._waiting_contact(message) or await self._handle(message)
         for reply in replies:
             await self._log.record(message.channel, message.sender_id, "out", reply_text(reply),
                                    reply.model_dump(exclude_none=True))
@@ -77,6 +87,16 @@ class Gateway:
             return [Reply.plain(TOO_LONG_REPLY.format(limit=self._max_chars))]
         await self._record_in(message, message.text)
         return await self._ask_words(message, message.text)
+
+    async def _waiting_contact(self, message: InboundMessage) -> list[Reply] | None:
+        """A phone number left while waiting for an officer is kept for the officer to call back."""
+        if self._handover is None or message.event != "message" or len(message.text) > self._max_chars:
+            return None
+        noted = await self._handover.note_contact(message.channel, message.sender_id, message.text)
+        if noted is None:
+            return None
+        await self._record_in(message, message.text)
+        return [noted]
 
     async def _picked(self, message: InboundMessage) -> Choice | None:
         """The issued choice this message picks: a tapped token, a web button's token sent back as text, or a

@@ -12,10 +12,12 @@ from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
 from channels.outbound import Outbound
 from dossiers.notifier import DossierNotifier
+from handover.desk import HandoverDesk
 from dossiers.store import DossierStore
 from knowledge_base.service import KnowledgeBase
 from settings import Settings
 from staff.console import StaffConsole
+from storage.conversations import ConversationLog
 from storage.database import Database
 from storage.events import ProcessedEvents
 from storage.outbox import Outbox
@@ -29,6 +31,7 @@ class Services:
     db: Database
     dialogue: RasaDialogue
     gateway: Gateway
+    conversations: ConversationLog
     outbound: Outbound
     outbox: Outbox
     web_sessions: WebSessions
@@ -38,6 +41,7 @@ class Services:
     dossiers: DossierStore
     notifier: DossierNotifier
     staff: StaffConsole
+    handover: HandoverDesk
     telegram: Application | None = None
 
 

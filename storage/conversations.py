@@ -15,6 +15,7 @@ from storage.tables import Message
 
 @dataclass(frozen=True)
 class LoggedMessage:
+    id: int
     channel: str
     sender_id: str
     direction: str          # "in" | "out"
@@ -33,10 +34,12 @@ class ConversationLog:
                       payload=json.dumps(payload or {}, ensure_ascii=False), created_at=time.time())
         await self._db.run(lambda s: s.add(row))
 
-    async def history(self, channel: str, sender_id: str, limit: int = 50) -> list[LoggedMessage]:
+    async def history(self, channel: str, sender_id: str, limit: int = 50, after: int = 0) -> list[LoggedMessage]:
+        """The newest `limit` messages of a conversation (only those with id > `after`), oldest first."""
         def read(session: Session) -> list[LoggedMessage]:
-            rows = session.scalars(select(Message).where(Message.channel == channel, Message.sender_id == sender_id)
+            rows = session.scalars(select(Message).where(Message.channel == channel, Message.sender_id == sender_id,
+                                                         Message.id > after)
                                    .order_by(Message.id.desc()).limit(limit)).all()
-            return [LoggedMessage(r.channel, r.sender_id, r.direction, r.text, json.loads(r.payload), r.created_at)
-                    for r in reversed(rows)]
+            return [LoggedMessage(r.id, r.channel, r.sender_id, r.direction, r.text, json.loads(r.payload),
+                                  r.created_at) for r in reversed(rows)]
         return await self._db.run(read)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -211,3 +211,31 @@ class AuditEntry(Base):
     username: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class HandoffRow(Base):
+    """A citizen's request for an officer, and who holds the conversation. At most one is open (waiting or
+    claimed) per conversation; while one is claimed the assistant stays silent there."""
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(12))          # "waiting" | "claimed" | "released" | "closed"
+    reason: Mapped[str] = mapped_column(String(12))          # "asked" | "offered"
+    requested_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    last_answer: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("handoffs_by_conversation", "channel", "sender_id", "status"),
+                      Index("handoffs_one_open", "channel", "sender_id", unique=True,
+                            sqlite_where=text("status IN ('waiting', 'claimed')"),
+                            postgresql_where=text("status IN ('waiting', 'claimed')")))
+
+
+class StaffPresence(Base):
+    """When each officer last had the handover page open: 'someone is online'."""
+    __tablename__ = "staff_presence"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seen: Mapped[datetime]

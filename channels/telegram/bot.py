@@ -29,10 +29,11 @@ class TelegramHandlers:
         self._outbound = outbound
 
     async def _answer(self, chat_id: str, message: InboundMessage, context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            await context.bot.send_chat_action(chat_id=int(chat_id), action=ChatAction.TYPING)
-        except TelegramError:
-            pass                                      # only a courtesy
+        if not await self._gateway.is_held(message):   # an officer holds it: no sign of the assistant at all
+            try:
+                await context.bot.send_chat_action(chat_id=int(chat_id), action=ChatAction.TYPING)
+            except TelegramError:
+                pass                                  # only a courtesy
         replies = await self._gateway.handle(message)
         await self._outbound.deliver(CHANNEL, chat_id, replies)
 

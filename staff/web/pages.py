@@ -72,6 +72,12 @@ async def procedure_print(request: Request, code: str, context: StaffContext = D
     return render(request, "print.html", context, sheet=_sheet(code, services), printed=local_date(utcnow()))
 
 
+@router.get("/handoff")
+async def handoff_page(request: Request, context: StaffContext = Depends(staff_page)) -> HTMLResponse:
+    """The handover queue and the conversation an officer holds (kept live by staff.js)."""
+    return render(request, "handoff.html", context)
+
+
 @router.get("/dossiers")
 async def dossiers_page(request: Request, office: str = Query("", max_length=200),
                         procedure: str = Query("", max_length=20), status: str = Query("", max_length=20),

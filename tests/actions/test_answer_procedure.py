@@ -44,7 +44,7 @@ def test_documents_question_answers_birth_registration_as_a_checklist_with_sourc
     assert any("Giấy chứng sinh" in name for name in items)
     assert reply.source_url and reply.source_url.startswith("https://dichvucong.gov.vn/")
     assert "Không có thông tin" not in reply_text(reply)
-    assert slot_events(events) == {"aspect": "documents", "procedure_code": "1.001193"}
+    assert slot_events(events) == {"aspect": "documents", "procedure_code": "1.001193", "missed_answers": 0.0}
 
 
 def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect(action) -> None:
@@ -57,7 +57,7 @@ def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect(acti
 def test_a_picked_choice_answers_the_chosen_procedure_for_its_aspect(action) -> None:
     replies, events = run_action(action, "button_choice.json")
     assert replies[0].procedure_codes == ["1.001193"]
-    assert slot_events(events) == {"aspect": "duration", "procedure_code": "1.001193"}
+    assert slot_events(events) == {"aspect": "duration", "procedure_code": "1.001193", "missed_answers": 0.0}
     assert "ngày" in reply_text(replies[0]).lower()
 
 
@@ -79,3 +79,15 @@ def test_choices_are_dialogue_actions_for_the_gateway_to_issue(action) -> None:
     for choice, code in zip(reply.choices, reply.procedure_codes):
         assert choice.intent == ASK_PROCEDURE and choice.text is None
         assert choice.entities == {"procedure_code": code, "aspect": "overview"}
+
+
+def test_the_second_answer_in_a_row_that_found_nothing_offers_an_officer(action) -> None:
+    first, events = run_action(action, "weather.json")
+    assert slot_events(events)["missed_answers"] == 1.0 and first[0].choices == []
+    data = json.loads((FIXTURES / "weather.json").read_text(encoding="utf-8"))
+    data["slots"]["missed_answers"] = 1.0
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, Tracker.from_dict(data), {}))
+    second = Reply.model_validate(dispatcher.messages[0]["custom"])
+    assert [(c.title, c.intent) for c in second.choices] == [("Gặp cán bộ tư vấn", "request_human")]
+    assert "gặp cán bộ tư vấn" in second.choices_prompt and slot_events(events)["missed_answers"] == 2.0

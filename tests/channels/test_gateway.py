@@ -10,6 +10,9 @@ from channels.conversation import (ATTACHMENT_REPLY, NOTHING_TO_SAY_REPLY, STALE
                                    Gateway, as_words)
 from channels.dialogue import DialogueUnavailable
 from channels.schemas import InboundMessage
+from handover.desk import HandoverDesk
+from handover.hours import OfficeHours
+from handover.store import HandoffStore
 from replies.model import Choice, Reply
 from replies.text import reply_text
 from storage.choices import ChoiceStore
@@ -138,3 +141,22 @@ def test_start_greets_through_the_dialogue_and_attachments_get_a_hint(gateway: G
 def test_blank_text_is_answered_without_the_dialogue(gateway: Gateway, dialogue: RecordingDialogue) -> None:
     assert "vui lòng nhập câu hỏi" in say(gateway, "web", " / ")[0]
     assert dialogue.sent == []
+
+
+def test_while_an_officer_holds_the_conversation_the_assistant_is_silent(database: Database,
+                                                                        dialogue: RecordingDialogue) -> None:
+    async def push(channel: str, sender_id: str, replies: list[Reply]) -> int:
+        return 0
+
+    desk = HandoverDesk(HandoffStore(database), OfficeHours.parse("Mon-Sun 00:00-23:59"), push)
+    gateway = Gateway(dialogue, ConversationLog(database), ChoiceStore(database), 100, handover=desk)  # type: ignore[arg-type]
+    run(desk.request("web:u1", "asked", None))
+    handoff = run(desk.store.open_for("web", "u1"))
+    run(desk.claim(handoff.id, "canbo.an"))
+    message = InboundMessage(channel="web", sender_id="u1", text="còn lệ phí thì sao")
+    assert run(gateway.handle(message)) == [] and run(gateway.is_held(message))
+    assert dialogue.sent == []
+    assert [m.text for m in run(ConversationLog(database).history("web", "u1"))] == ["còn lệ phí thì sao"]
+    run(desk.end(handoff.id, "canbo.an", close=False))
+    assert [reply_text(r) for r in run(gateway.handle(message))] == ["Dạ, em trả lời."]     # right after hand-back
+    assert dialogue.sent == ["còn lệ phí thì sao"]

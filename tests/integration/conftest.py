@@ -15,6 +15,7 @@ from tests.fakes.zalo import FakeZalo
 ZALO_OA_SECRET = "it-oa-secret"
 TELEGRAM_SECRET = "it-telegram-secret"
 ADMIN_TOKEN = "it-admin-token"
+STAFF_ADMIN = ("it.admin", "it-admin-password")
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, zalo_server, telegram_server
            "TTHC_ZALO_REFRESH_TOKEN": zalo.refresh_token, "TTHC_ZALO_API_BASE": zalo_url,
            "TTHC_ZALO_OAUTH_BASE": zalo_url, "TTHC_TELEGRAM_BOT_TOKEN": telegram.token,
            "TTHC_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET, "TTHC_TELEGRAM_API_BASE": telegram_url,
-           "TTHC_ADMIN_TOKEN": ADMIN_TOKEN, "TTHC_NOTIFY_INTERVAL_SECONDS": "0.5"}
+           "TTHC_ADMIN_TOKEN": ADMIN_TOKEN, "TTHC_NOTIFY_INTERVAL_SECONDS": "0.5",
+           "TTHC_STAFF_ADMIN_USER": STAFF_ADMIN[0], "TTHC_STAFF_ADMIN_PASSWORD": STAFF_ADMIN[1],
+           "TTHC_OFFICE_HOURS": "Mon-Sun 00:00-23:59"}
     config = StackConfig(app_port=free_port(), rasa_port=free_port(), data_dir=data_dir, log_dir=data_dir / "logs",
                          env=env)
     running = Stack(config)

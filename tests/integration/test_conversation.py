@@ -118,8 +118,7 @@ def test_an_id_the_server_did_not_issue_is_refused(stack: Stack) -> None:
     assert response.status_code == 403
 
 
-def test_human_handover_and_an_unknown_dossier_give_their_responses(web: WebChat) -> None:
-    assert [m["text"] for m in web.say("cho tôi nói chuyện với cán bộ")] == [response_text("utter_handover")]
+def test_an_unknown_dossier_is_said_not_found_and_the_code_asked_again(web: WebChat) -> None:
     dossier = web.say("hồ sơ H45.22-231015-0012 của tôi tới đâu rồi")
     assert [m["text"] for m in dossier] == [reply_text(not_found("H45.22-231015-0012")),
                                             response_text("utter_ask_dossier_code")]

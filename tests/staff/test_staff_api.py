@@ -13,9 +13,10 @@ from tests.fakes.app import RunningApp
 from tests.staff.conftest import EXPECTED_ORDER, OFFICER
 
 PROTECTED_API = ["/api/staff/me", "/api/staff/procedures/search?q=khai+sinh", "/api/staff/dossiers",
-                 "/api/staff/dossiers/000.00.12.H45-261101-0001", "/api/staff/audit"]
+                 "/api/staff/dossiers/000.00.12.H45-261101-0001", "/api/staff/audit", "/api/staff/handoffs",
+                 "/api/staff/handoffs/1"]
 PROTECTED_PAGES = ["/staff", "/staff?q=khai+sinh", "/staff/procedures/1.001193", "/staff/procedures/1.001193/print",
-                   "/staff/dossiers", "/staff/dossiers/000.00.12.H45-261101-0001"]
+                   "/staff/dossiers", "/staff/dossiers/000.00.12.H45-261101-0001", "/staff/handoff"]
 
 
 @pytest.mark.parametrize("path", PROTECTED_API)
@@ -120,3 +121,18 @@ def test_the_command_line_creates_accounts(tmp_path) -> None:  # type: ignore[no
     short = subprocess.run(command[:4] + ["canbo.moi", "--password-stdin"], input="ngan\n", capture_output=True, text=True,
                            env=env, cwd=ROOT)
     assert short.returncode == 1 and "ít nhất 8" in short.stderr
+
+
+@pytest.mark.parametrize("action", ["claim", "messages", "release", "close"])
+def test_handover_actions_need_a_session_and_the_csrf_token(anonymous: httpx.Client, officer: httpx.Client,
+                                                             action: str) -> None:
+    body = {"text": "Chào anh"} if action == "messages" else None
+    assert anonymous.post(f"/api/staff/handoffs/1/{action}", json=body).status_code == 401
+    assert officer.post(f"/api/staff/handoffs/1/{action}", json=body, headers={"X-CSRF-Token": "forged"}
+                        ).status_code == 403
+    assert officer.post(f"/api/staff/handoffs/999999/{action}", json=body).status_code == 404
+
+
+def test_the_handover_queue_and_page_are_there_for_officers(officer: httpx.Client) -> None:
+    assert officer.get("/api/staff/handoffs").json() == []
+    assert "Hàng chờ" in officer.get("/staff/handoff").text

@@ -150,8 +150,10 @@
     if (busy || !text.trim()) return;
     busy = true;
     addMessage("user", shown || text);
+    // Shown only if the answer takes a moment: an officer-held conversation answers at once with nothing,
+    // and then no sign of the assistant may appear.
     var typing = el("div", "tthc-typing", "Trợ lý đang trả lời…");
-    log.appendChild(typing);
+    var typingTimer = setTimeout(function () { log.appendChild(typing); scrollDown(); }, 400);
     post(text).then(function (r) {
       if (r.status === 403 && sessionId) {         // the server no longer knows this conversation: start anew
         forget();
@@ -166,7 +168,7 @@
     }).catch(function () {
       addMessage("bot", "Xin lỗi anh/chị, em chưa kết nối được máy chủ. Anh/chị vui lòng thử lại sau ít phút ạ.");
     }).then(function () {
-      typing.remove(); busy = false; input.focus();
+      clearTimeout(typingTimer); typing.remove(); busy = false; input.focus();
     });
   }
 

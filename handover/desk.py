@@ -1,0 +1,115 @@
+"""The handover desk: a citizen asks for an officer (or accepts the offer), waits in a queue told their place,
+an officer claims the conversation, talks, then hands it back or closes it. While an officer holds it the assistant
+is silent there. Everything that decides who speaks lives in the database."""
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from handover.hours import OfficeHours, when
+from handover.store import CLAIMED, CLOSED, RELEASED, WAITING, Handoff, HandoffStore
+from replies.model import Reply
+from storage.tables import utcnow
+
+Push = Callable[[str, str, list[Reply]], Awaitable[int]]        # (channel, sender_id, replies) -> undelivered
+PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[ .]?\d){9,10}(?!\d)")
+OFFICER_PREFIX = "Cán bộ tư vấn: "
+CLAIMED_TEXT = "Dạ, cán bộ tư vấn đã tiếp nhận cuộc trò chuyện và sẽ trả lời anh/chị ngay tại đây ạ."
+RELEASED_TEXT = ("Dạ, cán bộ tư vấn đã chuyển cuộc trò chuyện lại cho trợ lý ảo. Anh/chị cần hỏi thêm thủ tục nào "
+                 "cứ nhắn em nhé.")
+CLOSED_TEXT = ("Dạ, cán bộ tư vấn đã kết thúc cuộc trò chuyện. Cảm ơn anh/chị; khi cần, anh/chị cứ nhắn em để tra "
+               "cứu thủ tục hoặc gặp lại cán bộ ạ.")
+
+
+class HandoverConflict(Exception):
+    """The officer cannot do this to this request now (the message says why, in Vietnamese)."""
+
+
+def split(conversation_id: str) -> tuple[str, str]:
+    channel, _, sender_id = conversation_id.partition(":")
+    return channel, sender_id
+
+
+class HandoverDesk:
+    def __init__(self, store: HandoffStore, hours: OfficeHours, push: Push,
+                 clock: Callable[[], datetime] = utcnow, presence_window: timedelta = timedelta(minutes=3)) -> None:
+        self.store = store
+        self.hours = hours
+        self._push = push
+        self._clock = clock
+        self._presence_window = presence_window
+
+    async def held(self, channel: str, sender_id: str) -> bool:
+        """An officer holds this conversation: the assistant must stay silent."""
+        found = await self.store.open_for(channel, sender_id)
+        return found is not None and found.status == CLAIMED
+
+    async def request(self, conversation_id: str, reason: str, last_answer: str | None) -> Reply:
+        channel, sender_id = split(conversation_id)
+        now = self._clock()
+        handoff, new = await self.store.request(channel, sender_id, reason, last_answer, now)
+        place = await self.store.position(handoff.id)
+        if not new:
+            return Reply.plain(f"Dạ, yêu cầu gặp cán bộ của anh/chị đã ở trong hàng chờ (vị trí số {place}). "
+                               "Cán bộ sẽ trả lời ngay tại đây; trong lúc chờ anh/chị vẫn có thể hỏi em ạ.")
+        if self.hours.is_open(now) and await self.store.officers_online(now - self._presence_window):
+            return Reply.plain(f"Dạ, em đã chuyển yêu cầu của anh/chị đến cán bộ tư vấn. Anh/chị đang ở vị trí số "
+                               f"{place} trong hàng chờ; cán bộ sẽ trả lời ngay tại đây. Trong lúc chờ, anh/chị vẫn "
+                               "có thể hỏi em ạ.")
+        opening = self.hours.next_opening(now)
+        why = ("hiện chưa có cán bộ trực tuyến" if self.hours.is_open(now)
+               else f"hiện đang ngoài giờ làm việc ({self.hours.describe()})")
+        later = f"từ {when(opening)}" if opening and not self.hours.is_open(now) else "sớm nhất có thể"
+        return Reply.plain(f"Dạ, {why}. Yêu cầu của anh/chị đã được ghi lại (vị trí số {place} trong hàng chờ); "
+                           f"cán bộ sẽ trả lời anh/chị {later}. Nếu muốn được gọi lại, anh/chị có thể để lại số "
+                           "điện thoại ạ.")
+
+    async def note_contact(self, channel: str, sender_id: str, text: str) -> Reply | None:
+        """A phone number left while waiting for an officer is kept with the request."""
+        found = PHONE.search(text)
+        if found is None:
+            return None
+        handoff = await self.store.open_for(channel, sender_id)
+        if handoff is None or handoff.status != WAITING:
+            return None
+        await self.store.set_contact(handoff.id, re.sub(r"[ .]", "", found.group(0)))
+        return Reply.plain("Dạ, em đã ghi lại số điện thoại; cán bộ tư vấn sẽ liên hệ với anh/chị ạ.")
+
+    async def _get(self, handoff_id: int) -> Handoff:
+        handoff = await self.store.get(handoff_id)
+        if handoff is None:
+            raise HandoverConflict("Không có yêu cầu này.")
+        return handoff
+
+    async def claim(self, handoff_id: int, username: str) -> Handoff:
+        if not await self.store.claim(handoff_id, username, self._clock()):
+            handoff = await self._get(handoff_id)
+            if handoff.status == CLAIMED:
+                raise HandoverConflict(f"Cán bộ {handoff.claimed_by} đang hỗ trợ cuộc trò chuyện này.")
+            raise HandoverConflict("Yêu cầu này đã kết thúc.")
+        handoff = await self._get(handoff_id)
+        await self._push(handoff.channel, handoff.sender_id, [Reply.plain(CLAIMED_TEXT)])
+        return handoff
+
+    async def _held_by(self, handoff_id: int, username: str) -> Handoff:
+        handoff = await self._get(handoff_id)
+        if handoff.status != CLAIMED or handoff.claimed_by != username:
+            raise HandoverConflict("Anh/chị cần nhận cuộc trò chuyện này trước khi trả lời.")
+        return handoff
+
+    async def say(self, handoff_id: int, username: str, text: str) -> int:
+        """The officer's words to the citizen, on the citizen's channel; how many could not be delivered."""
+        handoff = await self._held_by(handoff_id, username)
+        return await self._push(handoff.channel, handoff.sender_id, [Reply.plain(OFFICER_PREFIX + text)])
+
+    async def end(self, handoff_id: int, username: str, close: bool) -> Handoff:
+        """Hand the conversation back to the assistant, or close it; the citizen is told."""
+        if not await self.store.end(handoff_id, username, CLOSED if close else RELEASED, self._clock()):
+            await self._held_by(handoff_id, username)                # raises the reason
+        handoff = await self._get(handoff_id)
+        await self._push(handoff.channel, handoff.sender_id, [Reply.plain(CLOSED_TEXT if close else RELEASED_TEXT)])
+        return handoff
+
+    async def seen(self, username: str) -> None:
+        await self.store.seen(username, self._clock())

@@ -1,0 +1,135 @@
+"""The handover queue for officers (/api/staff/handoffs): list, read the conversation (audited on first read),
+claim (one officer wins; the second gets 409 with the reason), reply, hand back to the assistant, close."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from channels.services import Services, get_services
+from handover.desk import HandoverConflict
+from handover.store import Handoff
+from knowledge_base.text import nfc
+from staff.web.auth import StaffContext, csrf_checked, staff_api
+from storage.tables import utcnow
+
+router = APIRouter(prefix="/api/staff/handoffs", tags=["staff"])
+VIEW_CONVERSATION = "view_conversation"
+CHANNEL_NAMES = {"web": "Web", "zalo": "Zalo", "telegram": "Telegram"}
+
+
+class HandoffOut(BaseModel):
+    id: int
+    channel: str
+    status: str
+    reason: str
+    requested_at: datetime
+    claimed_by: str | None
+    position: int                       # place in the queue while waiting, else 0
+    contact_phone: str | None
+    last_answer: str | None
+    mine: bool
+
+
+class MessageOut(BaseModel):
+    id: int
+    direction: str                      # "in" (citizen) | "out" (assistant or officer)
+    text: str
+    at: float
+
+
+class ConversationOut(BaseModel):
+    handoff: HandoffOut
+    messages: list[MessageOut]
+
+
+class OfficerWords(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+async def _out(handoff: Handoff, username: str, services: Services) -> HandoffOut:
+    return HandoffOut(id=handoff.id, channel=handoff.channel, status=handoff.status, reason=handoff.reason,
+                      requested_at=handoff.requested_at, claimed_by=handoff.claimed_by,
+                      position=await services.handover.store.position(handoff.id), contact_phone=handoff.contact_phone,
+                      last_answer=handoff.last_answer, mine=handoff.claimed_by == username)
+
+
+async def _handoff(handoff_id: int, services: Services) -> Handoff:
+    handoff = await services.handover.store.get(handoff_id)
+    if handoff is None:
+        raise HTTPException(status_code=404, detail="Không có yêu cầu này.")
+    return handoff
+
+
+def _conflict(exc: HandoverConflict) -> HTTPException:
+    return HTTPException(status_code=409, detail=str(exc))
+
+
+@router.get("", response_model=list[HandoffOut])
+async def queue(context: StaffContext = Depends(staff_api), services: Services = Depends(get_services)) -> list[HandoffOut]:
+    """Open requests (waiting first, oldest first) and the latest ended ones; marks the officer as online."""
+    await services.handover.seen(context.member.username)
+    return [await _out(h, context.member.username, services) for h in await services.handover.store.queue()]
+
+
+@router.get("/{handoff_id}", response_model=ConversationOut)
+async def conversation(handoff_id: int, after: int = Query(0, ge=0), context: StaffContext = Depends(staff_api),
+                       services: Services = Depends(get_services)) -> ConversationOut:
+    """The conversation so far (messages with id > `after`, for live updates). The first read is audited."""
+    handoff = await _handoff(handoff_id, services)
+    if after == 0:
+        await services.staff.audit.record(context.member.username, VIEW_CONVERSATION, f"handoff:{handoff_id}",
+                                          utcnow())
+    messages = await services.conversations.history(handoff.channel, handoff.sender_id, limit=200, after=after)
+    return ConversationOut(handoff=await _out(handoff, context.member.username, services),
+                           messages=[MessageOut(id=m.id, direction=m.direction, text=m.text, at=m.created_at)
+                                     for m in messages])
+
+
+@router.post("/{handoff_id}/claim", response_model=HandoffOut)
+async def claim(handoff_id: int, context: StaffContext = Depends(csrf_checked),
+                services: Services = Depends(get_services)) -> HandoffOut:
+    await _handoff(handoff_id, services)
+    try:
+        handoff = await services.handover.claim(handoff_id, context.member.username)
+    except HandoverConflict as exc:
+        raise _conflict(exc) from exc
+    return await _out(handoff, context.member.username, services)
+
+
+@router.post("/{handoff_id}/messages", status_code=201, response_model=dict[str, int])
+async def say(handoff_id: int, words: OfficerWords, context: StaffContext = Depends(csrf_checked),
+              services: Services = Depends(get_services)) -> dict[str, int]:
+    """The officer's reply, sent to the citizen on their channel."""
+    await _handoff(handoff_id, services)
+    text = nfc(words.text).strip()
+    if not text:
+        raise HTTPException(status_code=422, detail="Nội dung trả lời không được để trống.")
+    try:
+        undelivered = await services.handover.say(handoff_id, context.member.username, text)
+    except HandoverConflict as exc:
+        raise _conflict(exc) from exc
+    return {"undelivered": undelivered}
+
+
+async def _end(handoff_id: int, close: bool, context: StaffContext, services: Services) -> HandoffOut:
+    await _handoff(handoff_id, services)
+    try:
+        handoff = await services.handover.end(handoff_id, context.member.username, close)
+    except HandoverConflict as exc:
+        raise _conflict(exc) from exc
+    return await _out(handoff, context.member.username, services)
+
+
+@router.post("/{handoff_id}/release", response_model=HandoffOut)
+async def release(handoff_id: int, context: StaffContext = Depends(csrf_checked),
+                  services: Services = Depends(get_services)) -> HandoffOut:
+    """Hand the conversation back to the assistant ("trả lại cho trợ lý ảo")."""
+    return await _end(handoff_id, False, context, services)
+
+
+@router.post("/{handoff_id}/close", response_model=HandoffOut)
+async def close(handoff_id: int, context: StaffContext = Depends(csrf_checked),
+                services: Services = Depends(get_services)) -> HandoffOut:
+    return await _end(handoff_id, True, context, services)

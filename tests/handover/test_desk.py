@@ -1,0 +1,109 @@
+"""The handover desk against SQLite and PostgreSQL: the queue, one officer per conversation, hand-back, office
+hours, a phone number left while waiting."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from handover.desk import CLAIMED_TEXT, CLOSED_TEXT, OFFICER_PREFIX, RELEASED_TEXT, HandoverConflict, HandoverDesk
+from handover.hours import OfficeHours
+from handover.store import HandoffStore
+from replies.model import Reply
+from replies.text import reply_text
+from storage.database import Database
+
+run = asyncio.run
+OPEN_AT = datetime(2026, 12, 3, 3, 0, tzinfo=timezone.utc)          # Thursday 10:00 in Vietnam
+CLOSED_AT = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)       # Saturday 19:00
+HOURS = OfficeHours.parse("Mon-Fri 07:30-11:30,13:30-17:00", "2026-12-07")
+
+
+class Pushes:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def __call__(self, channel: str, sender_id: str, replies: list[Reply]) -> int:
+        self.sent += [(channel, sender_id, reply_text(r)) for r in replies]
+        return 0
+
+
+@pytest.fixture
+def pushes() -> Pushes:
+    return Pushes()
+
+
+def desk_at(database: Database, pushes: Pushes, moment: datetime) -> HandoverDesk:
+    return HandoverDesk(HandoffStore(database), HOURS, pushes, clock=lambda: moment)
+
+
+def text(reply: Reply) -> str:
+    return reply_text(reply)
+
+
+def test_requests_queue_up_and_a_repeat_keeps_its_place(database: Database, pushes: Pushes) -> None:
+    desk = desk_at(database, pushes, OPEN_AT)
+    run(desk.seen("canbo.an"))
+    first = text(run(desk.request("web:a", "asked", "Dạ, em chưa tìm thấy…")))
+    second = text(run(desk.request("zalo:b", "offered", None)))
+    assert "vị trí số 1" in first and "cán bộ sẽ trả lời ngay" in first
+    assert "vị trí số 2" in second
+    assert "đã ở trong hàng chờ (vị trí số 1)" in text(run(desk.request("web:a", "asked", None)))
+    queue = run(desk.store.queue())
+    assert [(h.channel, h.sender_id, h.status) for h in queue] == [("web", "a", "waiting"), ("zalo", "b", "waiting")]
+    assert queue[0].last_answer == "Dạ, em chưa tìm thấy…"
+
+
+def test_outside_office_hours_the_citizen_is_told_when_and_may_leave_a_phone(database: Database,
+                                                                           pushes: Pushes) -> None:
+    desk = desk_at(database, pushes, CLOSED_AT)
+    answer = text(run(desk.request("telegram:7", "asked", None)))
+    assert "ngoài giờ làm việc" in answer and "từ 07:30 thứ Ba 08/12" in answer            # Monday is a holiday
+    assert "để lại số điện thoại" in answer
+    noted = run(desk.note_contact("telegram", "7", "số của tôi là 0912 345 678 nhé"))
+    assert noted is not None and run(desk.store.open_for("telegram", "7")).contact_phone == "0912345678"
+    assert run(desk.note_contact("telegram", "8", "0912345678")) is None                   # not waiting
+
+
+def test_in_office_hours_with_nobody_online_says_so(database: Database, pushes: Pushes) -> None:
+    answer = text(run(desk_at(database, pushes, OPEN_AT).request("web:c", "asked", None)))
+    assert "chưa có cán bộ trực tuyến" in answer
+
+
+def test_one_officer_wins_the_claim_and_the_second_is_told_who(database: Database, pushes: Pushes) -> None:
+    desk = desk_at(database, pushes, OPEN_AT)
+    run(desk.request("web:a", "asked", None))
+    handoff = run(desk.store.open_for("web", "a"))
+    assert run(desk.claim(handoff.id, "canbo.an")).claimed_by == "canbo.an"
+    with pytest.raises(HandoverConflict, match="canbo.an đang hỗ trợ"):
+        run(desk.claim(handoff.id, "canbo.binh"))
+    assert pushes.sent == [("web", "a", CLAIMED_TEXT)]
+    assert run(desk.held("web", "a"))
+    with pytest.raises(HandoverConflict):
+        run(desk.say(handoff.id, "canbo.binh", "Chào anh"))
+    run(desk.say(handoff.id, "canbo.an", "Chào anh, tôi là cán bộ một cửa."))
+    assert pushes.sent[-1] == ("web", "a", OFFICER_PREFIX + "Chào anh, tôi là cán bộ một cửa.")
+
+
+def test_hand_back_ends_the_silence_and_a_second_handover_works(database: Database, pushes: Pushes) -> None:
+    desk = desk_at(database, pushes, OPEN_AT)
+    for round_ in range(2):
+        run(desk.request("web:a", "asked", None))
+        handoff = run(desk.store.open_for("web", "a"))
+        run(desk.claim(handoff.id, "canbo.an"))
+        ended = run(desk.end(handoff.id, "canbo.an", close=bool(round_)))
+        assert ended.status == ("closed" if round_ else "released") and not run(desk.held("web", "a"))
+    assert [t for _, _, t in pushes.sent if t != CLAIMED_TEXT] == [RELEASED_TEXT, CLOSED_TEXT]
+    with pytest.raises(HandoverConflict):
+        run(desk.end(handoff.id, "canbo.an", close=True))                                   # already ended
+
+
+def test_office_hours_read_days_spans_and_holidays() -> None:
+    hours = OfficeHours.parse("Mon-Fri 07:30-11:30,13:30-17:00; Sat 07:30-11:30", "2026-12-03")
+    assert hours.describe() == "thứ Hai–thứ Sáu 07:30–11:30, 13:30–17:00; thứ Bảy 07:30–11:30"
+    assert not hours.is_open(OPEN_AT)                                                      # a holiday
+    assert hours.is_open(OPEN_AT + timedelta(days=1))
+    assert not hours.is_open(OPEN_AT + timedelta(days=1, hours=2))                         # 12:00, lunch
+    with pytest.raises(ValueError):
+        OfficeHours.parse("weekdays nine to five")
