@@ -8,14 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.feedback import rating_request, should_ask, with_officer_offer
+from feedback.store import FeedbackStore
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.types import Aspect, Reply as KnowledgeReply
 from replies.model import Choice, Reply
+from storage.tables import utcnow
 
 ASK_PROCEDURE = "ask_procedure"
-OFFER_AFTER_MISSES = 2           # "no match" answers in a row before an officer is offered
-OFFER_HANDOVER = Choice(title="Gặp cán bộ tư vấn", intent="request_human")
-OFFER_PROMPT = "Em chưa giúp được anh/chị. Anh/chị có muốn gặp cán bộ tư vấn không ạ?"
 
 
 def procedure_choice(code: str, title: str, aspect: Aspect) -> Choice:
@@ -37,8 +37,9 @@ def _aspect(value: Any) -> Aspect | None:
 
 
 class ActionAnswerProcedure(Action):
-    def __init__(self, knowledge_base: KnowledgeBase) -> None:
+    def __init__(self, knowledge_base: KnowledgeBase, feedback: FeedbackStore) -> None:
         self._kb = knowledge_base
+        self._feedback = feedback
 
     def name(self) -> str:
         return "action_answer_procedure"
@@ -52,14 +53,19 @@ class ActionAnswerProcedure(Action):
         aspect = _aspect(next(tracker.get_latest_entity_values("aspect"), None))
         answer = await asyncio.to_thread(self._kb.respond, text, context_code=tracker.get_slot("procedure_code"),
                                          chosen_code=chosen, aspect=aspect)
+        code = answer.procedure_codes[0] if answer.kind == "answer" and answer.procedure_codes else None
+        question = text or f"(chọn thủ tục {chosen})"
+        await self._feedback.answered(tracker.sender_id, question, answer.kind, code, utcnow())
         misses = int(tracker.get_slot("missed_answers") or 0) + 1 if answer.kind == "no_match" else 0
-        reply = as_reply(answer)
-        if misses >= OFFER_AFTER_MISSES:
-            reply.choices.append(OFFER_HANDOVER)
-            reply.choices_prompt = reply.choices_prompt or OFFER_PROMPT
+        reply = with_officer_offer(as_reply(answer), misses)
         # Sent whole as a custom payload: Rasa's REST channel would split plain text at blank lines.
         dispatcher.utter_message(json_message=reply.model_dump(exclude_none=True))
         events = [SlotSet("aspect", answer.aspect.value), SlotSet("missed_answers", float(misses))]
+        if code is not None:
+            since = tracker.get_slot("answers_since_rating")
+            if should_ask(since):
+                dispatcher.utter_message(json_message=rating_request(code, question).model_dump(exclude_none=True))
+            events.append(SlotSet("answers_since_rating", 0.0 if should_ask(since) else float(since) + 1))
         if answer.kind == "answer" and answer.procedure_codes:
             events.append(SlotSet("procedure_code", answer.procedure_codes[0]))
         return events

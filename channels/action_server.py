@@ -10,10 +10,12 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
 from actions.dossiers import dossier_actions
+from actions.feedback import feedback_actions
 from actions.handover import ActionRequestHandover
 from actions.procedures import ActionAnswerProcedure
 from channels.services import Services, get_services
 from dossiers.assistant import DossierAssistant
+from feedback.store import FeedbackStore
 from handover.desk import HandoverDesk
 from knowledge_base.service import KnowledgeBase
 from replies.model import Reply
@@ -25,11 +27,12 @@ ACTION_FAILED_TEXT = ("Xin lỗi anh/chị, em gặp sự cố khi tra cứu. An
                       "hoặc gọi tổng đài Cổng Dịch vụ công quốc gia 1800 1096 để được hỗ trợ ạ.")
 
 
-def build_action_executor(knowledge_base: KnowledgeBase, dossiers: DossierAssistant,
-                          handover: HandoverDesk) -> ActionExecutor:
+def build_action_executor(knowledge_base: KnowledgeBase, dossiers: DossierAssistant, handover: HandoverDesk,
+                          feedback: FeedbackStore) -> ActionExecutor:
     """Every custom action, constructed with what it needs."""
     executor = ActionExecutor()
-    for action in [ActionAnswerProcedure(knowledge_base), *dossier_actions(dossiers), ActionRequestHandover(handover)]:
+    for action in [ActionAnswerProcedure(knowledge_base, feedback), *dossier_actions(dossiers),
+                   ActionRequestHandover(handover), *feedback_actions(feedback)]:
         executor.register_action(action)
     return executor
 

@@ -34,13 +34,15 @@ from dossiers.assistant import DossierAssistant
 from dossiers.notifier import DossierNotifier
 from dossiers.sources import DossierSource, HttpDossierSource
 from dossiers.store import DossierStore
+from feedback.examples import TaughtExampleStore
+from feedback.store import FeedbackStore
 from handover.desk import HandoverDesk
 from handover.hours import OfficeHours
 from handover.store import HandoffStore
 from knowledge_base.service import KnowledgeBase
 from settings import SETTINGS, Settings
 from staff.console import StaffConsole
-from staff.web import api as staff_api, handoff_api, pages as staff_pages
+from staff.web import analytics as staff_analytics, api as staff_api, handoff_api, pages as staff_pages, teach
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
 from storage.credentials import CredentialStore
@@ -98,6 +100,9 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
                                    settings.notify_interval_seconds)
         notifying = asyncio.create_task(notifier.run(), name="dossier-notifier")
         stack.callback(notifying.cancel)
+        feedback, taught = FeedbackStore(db), TaughtExampleStore(db)
+        await asyncio.to_thread(knowledge_base.taught.replace_all,
+                                [(t.id, t.question, t.codes) for t in taught.all_sync()])
         staff = StaffConsole.on(db)
         if settings.staff_admin_user and settings.staff_admin_password:
             await asyncio.to_thread(staff.accounts.ensure_first_admin, settings.staff_admin_user,
@@ -106,8 +111,8 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
             settings=settings, knowledge_base=knowledge_base, db=db, dialogue=dialogue, gateway=gateway,
             conversations=conversations,
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
-            background=background, actions=build_action_executor(knowledge_base, assistant, handover),
-            dossiers=dossiers, notifier=notifier, staff=staff, handover=handover,
+            background=background, actions=build_action_executor(knowledge_base, assistant, handover, feedback),
+            dossiers=dossiers, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
             telegram=telegram.application if telegram else None,
         )
         if telegram is not None:
@@ -152,6 +157,10 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     app.include_router(admin_dossiers.router)
     app.include_router(staff_api.router)
     app.include_router(handoff_api.router)
+    app.include_router(staff_analytics.router)
+    app.include_router(staff_analytics.api)
+    app.include_router(teach.router)
+    app.include_router(teach.api)
     app.include_router(staff_pages.router)
     app.include_router(health.router)
     app.include_router(action_router)

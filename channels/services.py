@@ -12,6 +12,8 @@ from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
 from channels.outbound import Outbound
 from dossiers.notifier import DossierNotifier
+from feedback.examples import TaughtExampleStore
+from feedback.store import FeedbackStore
 from handover.desk import HandoverDesk
 from dossiers.store import DossierStore
 from knowledge_base.service import KnowledgeBase
@@ -42,6 +44,8 @@ class Services:
     notifier: DossierNotifier
     staff: StaffConsole
     handover: HandoverDesk
+    feedback: FeedbackStore
+    taught: TaughtExampleStore
     telegram: Application | None = None
 
 

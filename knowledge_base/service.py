@@ -19,7 +19,8 @@ from knowledge_base.catalogue.models import Procedure
 from knowledge_base.search.dense import EncoderLike
 from knowledge_base.search.engine import Analysis, Scored, SearchConfig, SearchEngine
 from knowledge_base.search.serving_encoder import ServingEncoder
-from knowledge_base.types import Aspect, Choice, Reply, SearchResult
+from knowledge_base.search.taught import TaughtIndex, TaughtMatch
+from knowledge_base.types import Aspect, Choice, Reply, SearchHit, SearchResult
 from replies.model import Content, Paragraph
 from settings import SETTINGS, Settings
 
@@ -42,6 +43,8 @@ NO_MATCH_TEXT = (
 )
 CLARIFY_TEXT = "Dạ, anh/chị đang hỏi về thủ tục nào ạ? Anh/chị chọn giúp em một trong các thủ tục sau:"
 ALTERNATIVES_TEXT = "Nếu anh/chị hỏi về thủ tục khác, có thể là một trong các thủ tục sau:"
+# A taught example's procedures lead the ranking by this factor over the best ranked candidate.
+TAUGHT_LEAD = 1.1
 ASK_PROCEDURE_TEXT = (
     "Dạ, anh/chị đang hỏi về thủ tục nào ạ? Anh/chị cho em biết tên thủ tục hoặc việc cần làm, "
     "ví dụ \"đăng ký tạm trú\" hoặc \"cấp hộ chiếu\"."
@@ -75,6 +78,7 @@ class KnowledgeBase:
                  dense_enabled: bool):
         self.procedures = procedures
         self.engine = engine
+        self.taught = TaughtIndex(engine.analyze, engine.encoder)     # officers' live examples (search/taught.py)
         self._by_code = {p.code: p for p in procedures}
         self.timings = timings
         self.dense_enabled = dense_enabled
@@ -104,7 +108,36 @@ class KnowledgeBase:
 
     def search(self, query: str, limit: int = 5, field: str | None = None, level: str | None = None,
                group: str | None = None) -> SearchResult:
-        return self.engine.search(query, limit=limit, field=field, level=level, group=group)
+        result = self.engine.search(query, limit=limit, field=field, level=level, group=group)
+        match = self._taught_match(self.engine.analyze(query)) if len(self.taught) else None
+        if match is None:
+            return result
+        top = result.hits[0].score if result.hits else 1.0
+        taught = [c for c in match.codes if self.engine.passes(c, field, level, group)]
+        hits = [SearchHit(code=p.code, name=p.name, field=p.field, levels=list(p.levels), source_group=p.source_group,
+                          score=round(top * TAUGHT_LEAD * (1 - 0.001 * i), 4))
+                for i, p in enumerate(self._by_code[c] for c in taught)]
+        rest = [h for h in result.hits if h.code not in taught]
+        return SearchResult(hits=(hits + rest)[:limit], took_ms=result.took_ms, query=result.query,
+                            confident=result.confident or bool(hits))
+
+    # ------------------------------------------------------------------ officers' live examples
+    def teach(self, example_id: int, question: str, codes: list[str]) -> None:
+        """From now on the question, and close rephrasings of it, lead to `codes` (all known procedures)."""
+        self.taught.add(example_id, question, [c for c in codes if c in self._by_code])
+
+    def forget(self, example_id: int) -> None:
+        self.taught.remove(example_id)
+
+    def _taught_match(self, analysis: Analysis) -> TaughtMatch | None:
+        return self.taught.match(analysis) if len(self.taught) else None
+
+    def _with_taught(self, match: TaughtMatch, scored: list[Scored]) -> list[Scored]:
+        """The taught procedures first, confidently; the ranking's other candidates after them."""
+        top = scored[0].score if scored else 1.0
+        first = [Scored(code=c, score=top * TAUGHT_LEAD * (1 - 0.001 * i), lexical=0.0, dense=1.0, coverage=1.0,
+                        name_coverage=1.0) for i, c in enumerate(match.codes) if c in self._by_code]
+        return first + [s for s in scored if s.code not in match.codes]
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -160,6 +193,9 @@ class KnowledgeBase:
                 return self._answer(proc, asked, also)
             return self._no_match(ASK_PROCEDURE_TEXT, asked)
         scored = self.engine.rank(analysis, limit=8)
+        taught = self._taught_match(analysis)
+        if taught is not None:
+            scored = self._with_taught(taught, scored)
         if not scored or not self.engine.is_confident(scored[0]):
             proc = self.get(context_code) if context_code else None
             if proc is not None and analysis.aspect != Aspect.OVERVIEW \
@@ -167,7 +203,7 @@ class KnowledgeBase:
                 return self._answer(proc, asked, also)
             return self._no_match(NO_MATCH_TEXT, asked)
         rivals = self._runners_up(scored, CLARIFY_RATIO, MAX_CHOICES - 1)      # as likely as the first: ask
-        family = self.engine.family(analysis, scored)                        # "chứng thực": ask which one
+        family = None if taught else self.engine.family(analysis, scored)   # "chứng thực": ask which one
         if not rivals and family:
             family_scored = [s for s in scored if s.code in family]
             scored = family_scored + [s for s in scored if s.code not in family]

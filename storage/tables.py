@@ -239,3 +239,39 @@ class StaffPresence(Base):
     __tablename__ = "staff_presence"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_seen: Mapped[datetime]
+
+
+class _SaidInConversation:
+    """Columns shared by what is recorded about one question in one conversation."""
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    question: Mapped[str] = mapped_column(Text)
+    procedure_code: Mapped[str | None] = mapped_column(String(20))
+
+
+class AnswerEvent(_SaidInConversation, Base):
+    """One knowledge-base answer: the question, what came out (answer / clarify / no_match) and the procedure."""
+    __tablename__ = "answer_events"
+    kind: Mapped[str] = mapped_column(String(12))
+
+
+class Rating(_SaidInConversation, Base):
+    """A citizen's 👍/👎 on an answer, with the reason of a 👎 when given."""
+    __tablename__ = "ratings"
+    rating: Mapped[str] = mapped_column(String(4))          # "up" | "down"
+    reason: Mapped[str | None] = mapped_column(String(20))  # "wrong_procedure" | "missing_info" | "unclear"
+
+
+class TaughtExample(Base):
+    """A question an officer labelled with the procedures that answer it; used by the running assistant at once,
+    undone by setting `removed_at`."""
+    __tablename__ = "taught_examples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    codes: Mapped[list[str]]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None]

@@ -8,20 +8,14 @@ with a throw-away administrator. Prints p50/p95/max of the HTTP round trip and o
 """
 from __future__ import annotations
 
-import argparse
 import json
-import socket
 import statistics
-import tempfile
-import threading
 import time
-from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import httpx
-import uvicorn
+
+from tools.local_gateway import tool_arguments, with_gateway
 
 DEVSET = Path(__file__).resolve().parent / "evaluation" / "devset.jsonl"
 
@@ -33,33 +27,6 @@ def prefixes(text: str, shortest: int = 3) -> list[str]:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
-@contextmanager
-def local_gateway() -> Iterator[tuple[str, str, str]]:
-    from channels.app import create_app
-    from settings import SETTINGS
-
-    folder = Path(tempfile.mkdtemp(prefix="staff-bench-"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    user, password = "bench.admin", "benchmark-password"
-    settings = replace(SETTINGS, database_url=f"sqlite:///{folder / 'gateway.db'}", staff_admin_user=user,
-                       staff_admin_password=password, rasa_url="http://127.0.0.1:9", rasa_timeout=1)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise SystemExit("the gateway did not start")
-        time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}", user, password
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 def run(url: str, user: str, password: str, questions: list[str]) -> None:
@@ -83,21 +50,14 @@ def run(url: str, user: str, password: str, questions: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = tool_arguments(__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--styles", default="natural,unaccented")
-    parser.add_argument("--url")
-    parser.add_argument("--user")
-    parser.add_argument("--password")
     args = parser.parse_args()
     items = [json.loads(line) for line in DEVSET.read_text(encoding="utf-8").splitlines() if line.strip()]
     styles = args.styles.split(",")
     questions = [item[styles[n % len(styles)]] for n, item in enumerate(items[:args.questions])]
-    if args.url:
-        run(args.url, args.user, args.password, questions)
-        return
-    with local_gateway() as (url, user, password):
-        run(url, user, password, questions)
+    with_gateway(args, run, questions)
 
 
 if __name__ == "__main__":

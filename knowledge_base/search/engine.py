@@ -348,6 +348,11 @@ class SearchEngine:
             mask &= np.array([key in lv for lv in self._level_keys], dtype=bool)
         return mask
 
+    def passes(self, code: str, field_filter: str | None, level: str | None, group: str | None) -> bool:
+        """Whether the procedure `code` is within the filters."""
+        mask = self._mask(field_filter, level, group)
+        return mask is None or bool(mask[self.position[code]])
+
     def lexical_scores(self, a: Analysis) -> tuple[np.ndarray, dict[str, float]]:
         q_fold = self._query_terms(a, accented=False)
         scores = self.folded.scores(q_fold)

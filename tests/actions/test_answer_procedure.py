@@ -10,17 +10,31 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.procedures import ASK_PROCEDURE, ActionAnswerProcedure
+from feedback.store import FeedbackStore
 from knowledge_base.service import KnowledgeBase
 from replies.model import Checklist, Reply
 from replies.text import reply_text
 from settings import SETTINGS
+from storage.database import Database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def action() -> ActionAnswerProcedure:
-    return ActionAnswerProcedure(KnowledgeBase.load(SETTINGS))
+def knowledge_base() -> KnowledgeBase:
+    return KnowledgeBase.load(SETTINGS)
+
+
+@pytest.fixture
+def feedback(tmp_path: Path) -> FeedbackStore:
+    db = Database(f"sqlite:///{tmp_path / 'gateway.db'}")
+    db.migrate()
+    return FeedbackStore(db)
+
+
+@pytest.fixture
+def action(knowledge_base: KnowledgeBase, feedback: FeedbackStore) -> ActionAnswerProcedure:
+    return ActionAnswerProcedure(knowledge_base, feedback)
 
 
 def run_action(action: ActionAnswerProcedure, fixture: str) -> tuple[list[Reply], list[dict]]:
@@ -37,14 +51,17 @@ def slot_events(events: list[dict]) -> dict[str, str]:
 
 def test_documents_question_answers_birth_registration_as_a_checklist_with_source(action) -> None:
     replies, events = run_action(action, "ask_birth_documents.json")
-    assert len(replies) == 1
+    assert len(replies) == 2                                         # the answer, then "was it useful?"
     reply = replies[0]
+    assert [(c.title, c.entities["rating"], c.entities["rated_code"]) for c in replies[1].choices] == [
+        ("👍 Hữu ích", "up", "1.001193"), ("👎 Chưa hữu ích", "down", "1.001193")]
     assert reply.procedure_codes[0] == "1.001193"
     items = [i.name for b in reply.blocks if isinstance(b, Checklist) for i in b.items]
     assert any("Giấy chứng sinh" in name for name in items)
     assert reply.source_url and reply.source_url.startswith("https://dichvucong.gov.vn/")
     assert "Không có thông tin" not in reply_text(reply)
-    assert slot_events(events) == {"aspect": "documents", "procedure_code": "1.001193", "missed_answers": 0.0}
+    assert slot_events(events) == {"aspect": "documents", "procedure_code": "1.001193", "missed_answers": 0.0,
+                                   "answers_since_rating": 0.0}
 
 
 def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect(action) -> None:
@@ -57,7 +74,8 @@ def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect(acti
 def test_a_picked_choice_answers_the_chosen_procedure_for_its_aspect(action) -> None:
     replies, events = run_action(action, "button_choice.json")
     assert replies[0].procedure_codes == ["1.001193"]
-    assert slot_events(events) == {"aspect": "duration", "procedure_code": "1.001193", "missed_answers": 0.0}
+    assert slot_events(events) == {"aspect": "duration", "procedure_code": "1.001193", "missed_answers": 0.0,
+                                   "answers_since_rating": 0.0}
     assert "ngày" in reply_text(replies[0]).lower()
 
 

@@ -119,3 +119,21 @@ def test_chosen_and_follow_up_answers_offer_no_alternatives(kb: KnowledgeBase) -
         assert reply.choices == [] and reply.choices_prompt is None
         assert reply.text == content_text(reply.content)
 
+
+
+def test_a_taught_example_leads_at_once_and_can_be_undone(kb: KnowledgeBase) -> None:
+    question = "nhà tôi có đám cưới muốn mượn hội trường thôn thì xin ở đâu"
+    before = kb.respond(question)
+    target = "1.001193"                      # any procedure the ranking would not choose here
+    assert not (before.kind == "answer" and before.procedure_codes == [target])
+    kb.teach(41, question, [target])
+    try:
+        taught = kb.respond(question)
+        assert taught.kind == "answer" and taught.procedure_codes == [target]
+        rephrased = kb.respond("muốn mượn hội trường thôn để làm đám cưới thì xin ở đâu ạ")
+        assert rephrased.procedure_codes[:1] == [target]                    # the same words in another order
+        assert kb.search("mượn hội trường thôn làm đám cưới xin ở đâu").hits[0].code == target
+        assert kb.respond("đăng ký tạm trú cần giấy tờ gì").procedure_codes == ["1.004194"]   # others untouched
+    finally:
+        kb.forget(41)
+    assert kb.respond(question).procedure_codes == before.procedure_codes

@@ -2,14 +2,17 @@
 accents, open a result from the keyboard, print the checklist, read the overdue board."""
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from feedback.store import FeedbackStore
+from storage.conversations import ConversationLog
 from tests.fakes.app import RunningApp
-from tests.staff.conftest import EXPECTED_ORDER, OFFICER
+from tests.staff.conftest import EXPECTED_ORDER, NOW, OFFICER
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -76,3 +79,27 @@ def test_escape_clears_and_the_overdue_board_shows_late_first(page: Page, staff_
     page.get_by_label("Tìm thủ tục").press("Escape")
     expect(page.locator("#results li")).to_have_count(0)
     assert page.url.endswith("/staff")
+
+
+def test_analytics_charts_then_teach_a_missed_question(page: Page, staff_app: RunningApp) -> None:
+    question = "hàng xóm xây lấn sang đất nhà tôi thì nộp đơn ở đâu"
+    feedback = FeedbackStore(staff_app.services.db)
+    staff_app.call(lambda: ConversationLog(staff_app.services.db).record("zalo", "u-browser", "in", question))
+    staff_app.call(lambda: feedback.answered("zalo:u-browser", question, "no_match", None, NOW))
+    sign_in(page, staff_app, "/staff/analytics")
+    expect(page.get_by_role("heading", name="Thống kê trợ lý ảo")).to_be_visible()
+    expect(page.locator("svg.chart").first.locator("rect").first).to_be_visible()
+    row = page.locator("table.work tr", has_text=question)
+    row.get_by_role("link", name="Dạy trợ lý").click()
+    expect(page.get_by_label("Câu hỏi của công dân")).to_have_value(question)
+    page.get_by_label("Tìm thủ tục đúng").fill("giải quyết tranh chấp đất đai")
+    choice = page.locator("#teach-results li input").first
+    expect(choice).to_be_visible(timeout=10_000)
+    code = choice.get_attribute("value")
+    choice.check()
+    page.get_by_role("button", name="Lưu ví dụ").click()
+    expect(page.locator("#taught tbody tr").first).to_contain_text(question)
+    found = staff_app.call(lambda: asyncio.to_thread(staff_app.services.knowledge_base.search, question))
+    assert found.hits[0].code == code
+    page.locator("#taught tbody tr").first.get_by_role("button", name="Hoàn tác").click()
+    expect(page.locator("#taught tbody tr").first).to_contain_text("Đã hoàn tác")

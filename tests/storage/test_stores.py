@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from replies.model import Choice
@@ -15,6 +17,7 @@ from storage.credentials import CredentialStore, TokenPair
 from storage.database import Database
 from storage.events import ProcessedEvents
 from storage.outbox import FAILED, PENDING, SENT, STORED, Outbox
+from storage.tables import Base
 from storage.web_sessions import WebSessions
 
 run = asyncio.run
@@ -113,3 +116,9 @@ def test_plain_postgresql_urls_use_the_installed_driver(url: str) -> None:
     db.ping()
     assert db.engine.dialect.driver == "psycopg"
     db.close()
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_declare(database: Database) -> None:
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []

@@ -9,6 +9,16 @@
     return fetch(url, { method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body || {}) });
   }
+  // JSON API call; rejects with the server's Vietnamese reason; a lost session goes to the sign-in page.
+  function call(method, url, body) {
+    return fetch(url, { method: method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: body ? JSON.stringify(body) : undefined })
+      .then(function (res) {
+        if (res.status === 401) { location.assign("/staff/login?next=" + encodeURIComponent(location.pathname)); }
+        if (res.status === 204) return null;
+        return res.json().then(function (data) { if (!res.ok) throw new Error(data.detail || "Lỗi"); return data; });
+      });
+  }
 
   // ---------------------------------------------------------------- sign-in / sign-out
   var loginForm = document.getElementById("login-form");
@@ -122,93 +132,119 @@
   if (document.body.classList.contains("print") && !/[?&]noprint/.test(location.search)) {
     window.addEventListener("load", function () { window.print(); });
   }
-})();
 
-// ---------------------------------------------------------------- handover: the queue and the conversation
-(function () {
-  "use strict";
-  var root = document.getElementById("handoff");
-  if (!root) return;
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var queue = document.getElementById("queue"), panel = document.getElementById("conversation");
-  var messages = document.getElementById("messages"), error = document.getElementById("handoff-error");
-  var selected = null, lastId = 0, current = null;
-  var LABELS = { waiting: "Đang chờ", claimed: "Đang hỗ trợ", released: "Đã trả lại trợ lý ảo", closed: "Đã kết thúc" };
-  var CHANNELS = { web: "Web", zalo: "Zalo", telegram: "Telegram" };
+  // ---------------------------------------------------------------- handover: the queue and the conversation
+  if (document.getElementById("handoff")) handover();
+  if (document.getElementById("teach-form")) teaching();
 
-  function call(method, url, body) {
-    return fetch(url, { method: method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: body ? JSON.stringify(body) : undefined })
-      .then(function (res) {
-        if (res.status === 401) { location.assign("/staff/login?next=/staff/handoff"); }
-        return res.json().then(function (data) { if (!res.ok) throw new Error(data.detail || "Lỗi"); return data; });
+  function handover() {
+    var queue = document.getElementById("queue"), panel = document.getElementById("conversation");
+    var messages = document.getElementById("messages"), error = document.getElementById("handoff-error");
+    var selected = null, lastId = 0, current = null;
+    var LABELS = { waiting: "Đang chờ", claimed: "Đang hỗ trợ", released: "Đã trả lại trợ lý ảo", closed: "Đã kết thúc" };
+    var CHANNELS = { web: "Web", zalo: "Zalo", telegram: "Telegram" };
+
+    function describe(h) {
+      var who = h.status === "claimed" ? (h.mine ? "anh/chị" : h.claimed_by) : "";
+      return LABELS[h.status] + (h.position ? " · vị trí " + h.position : "") + (who ? " · " + who : "") +
+        " · " + (CHANNELS[h.channel] || h.channel) + (h.contact_phone ? " · SĐT " + h.contact_phone : "");
+    }
+    function renderQueue(items) {
+      queue.textContent = "";
+      items.forEach(function (h) {
+        var li = document.createElement("li");
+        li.dataset.id = h.id;
+        li.className = (h.id === selected ? "selected " : "") + h.status;
+        li.textContent = "Yêu cầu #" + h.id;
+        var state = document.createElement("span"); state.className = "state"; state.textContent = describe(h);
+        li.appendChild(state);
+        li.addEventListener("click", function () { open(h.id); });
+        queue.appendChild(li);
       });
+    }
+    function addMessages(items) {
+      items.forEach(function (m) {
+        var li = document.createElement("li"); li.className = m.direction; li.textContent = m.text;
+        messages.appendChild(li); lastId = Math.max(lastId, m.id);
+      });
+      if (items.length) messages.scrollTop = messages.scrollHeight;
+    }
+    function showHandoff(h) {
+      current = h;
+      document.getElementById("conversation-title").textContent = "Yêu cầu #" + h.id;
+      document.getElementById("conversation-meta").textContent = describe(h);
+      document.getElementById("last-answer").textContent = h.last_answer ? "Trợ lý ảo trả lời lần cuối: " + h.last_answer : "";
+      document.getElementById("claim").hidden = h.status !== "waiting";
+      document.getElementById("release").hidden = !(h.status === "claimed" && h.mine);
+      document.getElementById("close").hidden = !(h.status === "claimed" && h.mine);
+      document.getElementById("reply-form").hidden = !(h.status === "claimed" && h.mine);
+    }
+    function open(id) {
+      selected = id; lastId = 0; messages.textContent = ""; error.textContent = ""; panel.hidden = false;
+      refreshConversation();
+    }
+    function refreshConversation() {
+      if (!selected) return;
+      var id = selected;
+      call("GET", "/api/staff/handoffs/" + id + "?after=" + lastId).then(function (data) {
+        if (id !== selected) return;
+        showHandoff(data.handoff); addMessages(data.messages);
+      });
+    }
+    function refreshQueue() { call("GET", "/api/staff/handoffs").then(renderQueue); }
+    function act(action) {
+      error.textContent = "";
+      call("POST", "/api/staff/handoffs/" + selected + "/" + action).then(function (h) { showHandoff(h); refreshQueue(); refreshConversation(); })
+        .catch(function (err) { error.textContent = err.message; });
+    }
+    document.getElementById("claim").addEventListener("click", function () { act("claim"); });
+    document.getElementById("release").addEventListener("click", function () { act("release"); });
+    document.getElementById("close").addEventListener("click", function () { act("close"); });
+    document.getElementById("reply-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var box = document.getElementById("reply"), text = box.value.trim();
+      if (!text) return;
+      call("POST", "/api/staff/handoffs/" + selected + "/messages", { text: text })
+        .then(function () { box.value = ""; refreshConversation(); })
+        .catch(function (err) { error.textContent = err.message; });
+    });
+    refreshQueue();
+    setInterval(refreshQueue, 2000);
+    setInterval(refreshConversation, 1500);
   }
-  function describe(h) {
-    var who = h.status === "claimed" ? (h.mine ? "anh/chị" : h.claimed_by) : "";
-    return LABELS[h.status] + (h.position ? " · vị trí " + h.position : "") + (who ? " · " + who : "") +
-      " · " + (CHANNELS[h.channel] || h.channel) + (h.contact_phone ? " · SĐT " + h.contact_phone : "");
-  }
-  function renderQueue(items) {
-    queue.textContent = "";
-    items.forEach(function (h) {
-      var li = document.createElement("li");
-      li.dataset.id = h.id;
-      li.className = (h.id === selected ? "selected " : "") + h.status;
-      li.textContent = "Yêu cầu #" + h.id;
-      var state = document.createElement("span"); state.className = "state"; state.textContent = describe(h);
-      li.appendChild(state);
-      li.addEventListener("click", function () { open(h.id); });
-      queue.appendChild(li);
+
+  // ---------------------------------------------------------------- teaching: pick the procedure(s), save, undo
+  function teaching() {
+    var form = document.getElementById("teach-form");
+    var search = document.getElementById("teach-search"), list = document.getElementById("teach-results");
+    var status = document.getElementById("teach-status"), timer = null;
+    function find() {
+      var q = search.value.trim();
+      if (!q) { list.textContent = ""; return; }
+      call("GET", "/api/staff/procedures/search?limit=8&q=" + encodeURIComponent(q)).then(function (body) {
+        list.textContent = "";
+        body.results.forEach(function (h) {
+          var li = document.createElement("li"), label = document.createElement("label"), box = document.createElement("input");
+          box.type = "checkbox"; box.value = h.code; box.name = "code";
+          var text = document.createElement("span"); text.textContent = h.name + " (" + h.code + " · " + h.levels.join(", ") + ")";
+          label.appendChild(box); label.appendChild(text); li.appendChild(label); list.appendChild(li);
+        });
+      });
+    }
+    search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(find, 150); });
+    find();
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var codes = Array.prototype.map.call(list.querySelectorAll("input:checked"), function (b) { return b.value; });
+      if (!codes.length) { status.textContent = "Hãy chọn ít nhất một thủ tục."; return; }
+      call("POST", "/api/staff/examples", { question: document.getElementById("teach-question").value, codes: codes })
+        .then(function () { location.assign("/staff/teach"); })
+        .catch(function (err) { status.textContent = err.message; });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("button.undo"), function (button) {
+      button.addEventListener("click", function () {
+        call("DELETE", "/api/staff/examples/" + button.dataset.id).then(function () { location.reload(); });
+      });
     });
   }
-  function addMessages(items) {
-    items.forEach(function (m) {
-      var li = document.createElement("li"); li.className = m.direction; li.textContent = m.text;
-      messages.appendChild(li); lastId = Math.max(lastId, m.id);
-    });
-    if (items.length) messages.scrollTop = messages.scrollHeight;
-  }
-  function showHandoff(h) {
-    current = h;
-    document.getElementById("conversation-title").textContent = "Yêu cầu #" + h.id;
-    document.getElementById("conversation-meta").textContent = describe(h);
-    document.getElementById("last-answer").textContent = h.last_answer ? "Trợ lý ảo trả lời lần cuối: " + h.last_answer : "";
-    document.getElementById("claim").hidden = h.status !== "waiting";
-    document.getElementById("release").hidden = !(h.status === "claimed" && h.mine);
-    document.getElementById("close").hidden = !(h.status === "claimed" && h.mine);
-    document.getElementById("reply-form").hidden = !(h.status === "claimed" && h.mine);
-  }
-  function open(id) {
-    selected = id; lastId = 0; messages.textContent = ""; error.textContent = ""; panel.hidden = false;
-    refreshConversation();
-  }
-  function refreshConversation() {
-    if (!selected) return;
-    var id = selected;
-    call("GET", "/api/staff/handoffs/" + id + "?after=" + lastId).then(function (data) {
-      if (id !== selected) return;
-      showHandoff(data.handoff); addMessages(data.messages);
-    });
-  }
-  function refreshQueue() { call("GET", "/api/staff/handoffs").then(renderQueue); }
-  function act(action) {
-    error.textContent = "";
-    call("POST", "/api/staff/handoffs/" + selected + "/" + action).then(function (h) { showHandoff(h); refreshQueue(); refreshConversation(); })
-      .catch(function (err) { error.textContent = err.message; });
-  }
-  document.getElementById("claim").addEventListener("click", function () { act("claim"); });
-  document.getElementById("release").addEventListener("click", function () { act("release"); });
-  document.getElementById("close").addEventListener("click", function () { act("close"); });
-  document.getElementById("reply-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    var box = document.getElementById("reply"), text = box.value.trim();
-    if (!text) return;
-    call("POST", "/api/staff/handoffs/" + selected + "/messages", { text: text })
-      .then(function () { box.value = ""; refreshConversation(); })
-      .catch(function (err) { error.textContent = err.message; });
-  });
-  refreshQueue();
-  setInterval(refreshQueue, 2000);
-  setInterval(refreshConversation, 1500);
 })();
