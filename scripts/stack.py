@@ -151,8 +151,8 @@ def main() -> None:
         stack.start()
         print(f"Starting Rasa (log: {stack.log_paths['rasa']}) and the gateway…", flush=True)
         stack.wait_healthy()
-        print(f"\n  Web chat ready: {stack.config.app_url}/\n  API docs: {stack.config.app_url}/docs\n"
-              "  Press Ctrl-C to stop.\n", flush=True)
+        print(f"\n  Web chat ready: {stack.config.app_url}/\n  Staff console: {stack.config.app_url}/staff"
+              f"\n  API docs: {stack.config.app_url}/docs\n  Press Ctrl-C to stop.\n", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
         dead = [n for n, p in stack.processes.items() if p.poll() is not None]
