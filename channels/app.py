@@ -20,8 +20,10 @@ from channels.action_server import build_action_executor, router as action_route
 from channels.background import BackgroundTasks
 from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
+from channels.guards import RequestGuards
+from channels.metrics import Metrics, RequestTimer
 from channels.outbound import ChannelAdapter, Outbound, PushNotifier
-from channels.services import Services
+from channels.services import ChatLimits, Services
 from channels.telegram import webhook as telegram_webhook
 from channels.telegram.lifecycle import start_telegram
 from channels.web import routes as web_routes
@@ -55,7 +57,13 @@ from storage.web_sessions import WebSessions
 log = logging.getLogger(__name__)
 NUMBERED_CHANNELS = frozenset({"zalo"})        # channels that show choices as numbered options
 SHUTDOWN_GRACE_SECONDS = 10
-GENERIC_ERRORS = {404: "Không tìm thấy địa chỉ này.", 405: "Phương thức không được hỗ trợ cho địa chỉ này."}
+GENERIC_ERRORS = {400: "Yêu cầu không hợp lệ.", 404: "Không tìm thấy địa chỉ này.",
+                  405: "Phương thức không được hỗ trợ cho địa chỉ này.",
+                  413: "Nội dung gửi lên quá lớn.", 429: "Anh/chị gửi quá nhiều yêu cầu; vui lòng thử lại sau ít phút."}
+# The framework's own English reasons, said in Vietnamese.
+FRAMEWORK_ERRORS = {"There was an error parsing the body": "Nội dung gửi lên không đọc được (cần JSON, mã hoá UTF-8)."}
+MAX_BODY_BYTES = 256 * 1024          # announced bodies: refused by RequestGuards in Vietnamese
+MAX_STREAMED_BODY_BYTES = 1024 * 1024  # bodies that do not announce their size: cut by the framework
 
 
 def procedure_name(knowledge_base: KnowledgeBase) -> Callable[[str], str | None]:
@@ -66,14 +74,15 @@ def procedure_name(knowledge_base: KnowledgeBase) -> Callable[[str], str | None]
 
 
 @asynccontextmanager
-async def services_for(settings: Settings) -> AsyncIterator[Services]:
+async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
     """Build every long-lived object, start the channels, and tear it all down in reverse order."""
     async with AsyncExitStack() as stack:
         knowledge_base = await asyncio.to_thread(KnowledgeBase.load, settings)
         db = Database(settings.database_url)
         stack.callback(db.close)
         await asyncio.to_thread(db.migrate)
-        dialogue = RasaDialogue(settings.rasa_url, settings.rasa_timeout)
+        metrics.watch_database(db)
+        dialogue = RasaDialogue(settings.rasa_url, settings.rasa_timeout, metrics.rasa)
         stack.push_async_callback(dialogue.close)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
 
@@ -113,6 +122,7 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
             background=background, actions=build_action_executor(knowledge_base, assistant, handover, feedback),
             dossiers=dossiers, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
+            chat_limits=ChatLimits.per_minute(settings.chat_rate_per_minute), metrics=metrics,
             telegram=telegram.application if telegram else None,
         )
         if telegram is not None:
@@ -122,13 +132,17 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
 
 
 def create_app(settings: Settings = SETTINGS) -> FastAPI:
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with services_for(settings) as services:
+        async with services_for(settings, metrics) as services:
             app.state.services = services
             yield
 
-    app = FastAPI(title="Trợ lý ảo thủ tục hành chính", lifespan=lifespan)
+    app = FastAPI(title="Trợ lý ảo thủ tục hành chính", lifespan=lifespan, max_body_size=MAX_STREAMED_BODY_BYTES)
+    app.add_middleware(RequestGuards, max_body=MAX_BODY_BYTES)
+    app.add_middleware(RequestTimer, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Last-Event-ID"])
@@ -141,8 +155,9 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         """Our own refusals carry a Vietnamese reason; the framework's English defaults are replaced."""
-        detail = GENERIC_ERRORS.get(exc.status_code, "Yêu cầu không được chấp nhận.") \
-            if exc.detail == HTTPStatus(exc.status_code).phrase else exc.detail
+        detail = FRAMEWORK_ERRORS.get(str(exc.detail), exc.detail)
+        if exc.detail == HTTPStatus(exc.status_code).phrase:
+            detail = GENERIC_ERRORS.get(exc.status_code, "Yêu cầu không được chấp nhận.")
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

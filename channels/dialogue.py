@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import httpx
+from prometheus_client import Histogram
 from pydantic import ValidationError
 
 from replies.model import Choice, Reply
@@ -65,10 +67,21 @@ def parse_rasa_messages(raw: list[dict[str, Any]]) -> list[Reply]:
 
 
 class RasaDialogue:
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, latency: Histogram | None = None) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self._latency = latency
 
     async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
+        started, outcome = time.perf_counter(), "error"
+        try:
+            replies = await self._send(conversation_id, text, channel)
+            outcome = "ok"
+            return replies
+        finally:
+            if self._latency is not None:
+                self._latency.labels(outcome).observe(time.perf_counter() - started)
+
+    async def _send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
         try:
             response = await self._client.post(
                 "/webhooks/rest/webhook",

@@ -1,18 +1,48 @@
-"""GET /health: state of Rasa, the knowledge base and the database (503 when one is down), and each channel's
-undelivered messages."""
+"""Health for operators and orchestrators:
+
+- GET /health/live: the process answers (liveness).
+- GET /health/ready: it can serve: knowledge base loaded, database reachable (503 otherwise). Rasa down is reported
+  as degraded but still ready, because the gateway answers politely without it.
+- GET /health: the summary: Rasa, knowledge base, database (503 when one is down) and undelivered messages.
+- GET /metrics: Prometheus metrics (channels/metrics.py)."""
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from channels.dialogue import DialogueUnavailable
 from channels.services import Services, get_services
 from storage.outbox import FAILED
 
 router = APIRouter()
+
+
+@router.get("/health/live", tags=["ops"])
+async def live() -> dict[str, str]:
+    return {"status": "live"}
+
+
+@router.get("/health/ready", tags=["ops"])
+async def ready(services: Services = Depends(get_services)) -> JSONResponse:
+    problems: list[str] = []
+    if not services.knowledge_base.procedures:
+        problems.append("knowledge_base")
+    try:
+        await asyncio.to_thread(services.db.ping)
+    except Exception:
+        problems.append("database")
+    try:
+        await services.dialogue.status()
+        degraded: list[str] = []
+    except DialogueUnavailable:
+        degraded = ["rasa"]
+    status = "not_ready" if problems else ("degraded" if degraded else "ready")
+    return JSONResponse({"status": status, "failing": problems, "degraded": degraded},
+                        status_code=503 if problems else 200)
 
 
 @router.get("/health", tags=["ops"])
@@ -37,3 +67,9 @@ async def health(services: Services = Depends(get_services)) -> JSONResponse:
     channels = {name: {"undelivered": failed.get(name, 0)} for name in services.outbound.channels}
     return JSONResponse({"status": "ok" if healthy else "degraded", "components": components, "channels": channels},
                         status_code=200 if healthy else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(services: Services = Depends(get_services)) -> Response:
+    body = await asyncio.to_thread(generate_latest, services.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from knowledge_base.text import nfc
+from inputs import CleanModel, clean_text
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
@@ -23,7 +23,7 @@ class InboundMessage(BaseModel):
     @field_validator("text")
     @classmethod
     def _normalise(cls, value: str) -> str:
-        return nfc(value).strip()
+        return clean_text(value).strip()
 
     @property
     def conversation_id(self) -> str:
@@ -47,7 +47,7 @@ class OutboundMessage(BaseModel):
     procedure_codes: list[str] = Field(default_factory=list)
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(CleanModel):
     sender_id: str | None = Field(None, pattern=SESSION_ID_PATTERN,
                                   description="Mã phiên do máy chủ cấp; bỏ trống để bắt đầu cuộc trò chuyện mới")
     text: str = Field(min_length=1)

@@ -10,7 +10,9 @@ from telegram.ext import Application
 from channels.background import BackgroundTasks
 from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
+from channels.metrics import Metrics
 from channels.outbound import Outbound
+from channels.rate_limit import SlidingWindowLimiter
 from dossiers.notifier import DossierNotifier
 from feedback.examples import TaughtExampleStore
 from feedback.store import FeedbackStore
@@ -24,6 +26,16 @@ from storage.database import Database
 from storage.events import ProcessedEvents
 from storage.outbox import Outbox
 from storage.web_sessions import WebSessions
+
+
+@dataclass
+class ChatLimits:
+    per_conversation: SlidingWindowLimiter
+    per_address: SlidingWindowLimiter
+
+    @classmethod
+    def per_minute(cls, messages: int) -> "ChatLimits":
+        return cls(SlidingWindowLimiter(messages), SlidingWindowLimiter(messages * 4))
 
 
 @dataclass
@@ -46,6 +58,8 @@ class Services:
     handover: HandoverDesk
     feedback: FeedbackStore
     taught: TaughtExampleStore
+    chat_limits: ChatLimits
+    metrics: Metrics
     telegram: Application | None = None
 
 

@@ -7,6 +7,8 @@ from enum import Enum
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
+from inputs import CleanModel
+
 
 class Status(str, Enum):
     RECEIVED = "received"
@@ -28,7 +30,7 @@ class Delivery(str, Enum):
 CLOSED = frozenset({Status.RESULT_READY, Status.RETURNED, Status.REJECTED, Status.WITHDRAWN})
 
 
-class Stage(BaseModel):
+class Stage(CleanModel):
     name: str = Field(min_length=1, max_length=200)
     office: str = Field(min_length=1, max_length=300)
     officer_role: str | None = Field(None, max_length=200)
@@ -37,7 +39,7 @@ class Stage(BaseModel):
     finished_at: AwareDatetime | None = None
 
 
-class DossierData(BaseModel):
+class DossierData(CleanModel):
     """Everything about a dossier but its code (the admin API takes the code from the path)."""
     procedure_code: str = Field(min_length=1, max_length=20)
     applicant_name: str = Field(min_length=1, max_length=200)

@@ -16,6 +16,7 @@ from channels.services import Services, get_services
 STATIC_DIR = Path(__file__).parent / "static"
 CHANNEL = "web"
 STREAM_RECHECK_SECONDS = 15.0          # a stream re-reads the outbox this often even without a local wake-up
+TOO_FAST = "Anh/chị gửi tin nhắn quá nhanh. Anh/chị vui lòng chờ khoảng một phút rồi gửi tiếp ạ."
 UNKNOWN_SESSION = ("Phiên trò chuyện không hợp lệ hoặc đã hết hạn. Anh/chị vui lòng bắt đầu cuộc trò chuyện mới "
                    "(gửi tin nhắn không kèm sender_id).")
 router = APIRouter(tags=["chat"])
@@ -30,10 +31,19 @@ async def _known_session(sender_id: str, services: Services) -> str:
 SenderId = PathParam(pattern=SESSION_ID_PATTERN, description="Mã phiên do POST /api/chat cấp")
 
 
+def _within_rate(services: Services, http: Request, sender_id: str | None) -> None:
+    address = http.client.host if http.client else "unknown"
+    limits = services.chat_limits
+    if not limits.per_address.allow(address) or (sender_id and not limits.per_conversation.allow(sender_id)):
+        raise HTTPException(status_code=429, detail=TOO_FAST, headers={"Retry-After": "60"})
+
+
 @router.post("/api/chat", response_model=ChatResponse)
-async def chat(request: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
+async def chat(request: ChatRequest, http: Request, services: Services = Depends(get_services)) -> ChatResponse:
     """Send a message. Without `sender_id` a new conversation starts and its id comes back in the response;
-    send that id with every later message. A button's `payload` sent back as `text` picks that button."""
+    send that id with every later message. A button's `payload` sent back as `text` picks that button.
+    Too many messages in a minute get 429 with a reason."""
+    _within_rate(services, http, request.sender_id)
     if request.sender_id is None:
         sender_id = await services.web_sessions.start()
     else:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from channels.services import Services, get_services
 from dossiers.models import Dossier, HistoryEntry, Status
+from inputs import CleanModel
 from knowledge_base.text import nfc
 from staff.accounts import USERNAME_PATTERN, AccountError, SignIn
 from staff.audit import VIEW_DOSSIER, AuditRecord
@@ -22,7 +23,7 @@ from storage.tables import utcnow
 router = APIRouter(prefix="/api/staff", tags=["staff"])
 
 
-class Credentials(BaseModel):
+class Credentials(CleanModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
@@ -33,7 +34,7 @@ class Me(BaseModel):
     csrf_token: str
 
 
-class NewAccount(BaseModel):
+class NewAccount(CleanModel):
     username: str = Field(pattern=USERNAME_PATTERN)
     password: str = Field(min_length=8, max_length=256)
     role: str = Field(pattern="^(officer|admin)$")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from channels.services import Services, get_services
 from handover.desk import HandoverConflict
 from handover.store import Handoff
+from inputs import CleanModel
 from knowledge_base.text import nfc
 from staff.web.auth import StaffContext, csrf_checked, staff_api
 from storage.tables import utcnow
@@ -44,7 +45,7 @@ class ConversationOut(BaseModel):
     messages: list[MessageOut]
 
 
-class OfficerWords(BaseModel):
+class OfficerWords(CleanModel):
     text: str = Field(min_length=1, max_length=2000)
 
 

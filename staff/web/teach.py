@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from channels.services import Services, get_services
 from feedback.examples import Taught
+from inputs import CleanModel
 from knowledge_base.text import nfc
 from staff.web.auth import StaffContext, csrf_checked, staff_api, staff_page
 from staff.web.pages import render
@@ -21,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/staff/examples", tags=["staff"])
 
 
-class NewExample(BaseModel):
+class NewExample(CleanModel):
     question: str = Field(min_length=3, max_length=500)
     codes: list[str] = Field(min_length=1, max_length=5)
 

@@ -48,3 +48,11 @@ def test_subscribers_are_queued_when_status_or_stage_moves_and_claimed_once(stor
     claimed = run(store.claim_notifications())
     assert {(n.channel, n.sender_id) for n in claimed} == {("telegram", "111"), ("web", "abc")}
     assert run(store.claim_notifications()) == []
+
+
+def test_control_characters_never_reach_the_database(database: Database) -> None:
+    store = DossierStore(database)
+    dirty = dossier_data(applicant_name="Trần\x00 Văn\u202e An", note="thiếu\x00 ảnh\r\nthẻ")
+    assert dirty.applicant_name == "Trần Văn An" and dirty.note == "thiếu ảnh\nthẻ"
+    run(store.save("H45.22-231015-0099", dirty, NOW))                   # PostgreSQL refuses NUL: it must be gone
+    assert run(store.get("H45.22-231015-0099")).applicant_name == "Trần Văn An"

@@ -1,0 +1,90 @@
+"""GET /metrics in Prometheus format. Request and Rasa latencies are measured in this process; answers by kind,
+the handover queue and undelivered messages are read from the database at scrape time, so every instance reports
+the same totals."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterator
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storage.database import Database
+from storage.tables import AnswerEvent, HandoffRow, OutboxMessage
+
+log = logging.getLogger(__name__)
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30)
+CHANNEL_OF_ROUTE = {"/api/chat": "web", "/channels/zalo/webhook": "zalo", "/channels/telegram/webhook": "telegram"}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Histogram("tthc_http_request_seconds", "HTTP request latency", ["route", "method", "status",
+                                  "channel"], buckets=BUCKETS, registry=self.registry)
+        self.rasa = Histogram("tthc_rasa_call_seconds", "Latency of calls to the Rasa server", ["outcome"],
+                              buckets=BUCKETS, registry=self.registry)
+
+    def watch_database(self, db: Database) -> None:
+        self.registry.register(DatabaseCollector(db))
+
+
+class DatabaseCollector:
+    """Totals kept in the database, read at scrape time."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def collect(self) -> Iterator[Metric]:
+        def read(session):  # type: ignore[no-untyped-def]
+            kinds = dict(session.execute(select(AnswerEvent.kind, func.count()).group_by(AnswerEvent.kind)).all())
+            waiting = session.scalar(select(func.count()).select_from(HandoffRow).where(HandoffRow.status == "waiting"))
+            failed = dict(session.execute(select(OutboxMessage.channel, func.count())
+                                          .where(OutboxMessage.status == "failed").group_by(OutboxMessage.channel)).all())
+            return kinds, waiting, failed
+        try:
+            kinds, waiting, failed = self._db.call(read)
+        except Exception as exc:             # the database is down: /health/ready says so; metrics still answer
+            log.warning("metrics: database totals unavailable: %s", type(exc).__name__)
+            return
+        answers = GaugeMetricFamily("tthc_answers", "Knowledge-base answers by outcome (answer, clarify, no_match)",
+                                    labels=["kind"])
+        for kind in ("answer", "clarify", "no_match"):
+            answers.add_metric([kind], kinds.get(kind, 0))
+        yield answers
+        yield GaugeMetricFamily("tthc_handover_queue_length", "Requests for an officer waiting", value=waiting or 0)
+        undelivered = GaugeMetricFamily("tthc_undelivered_messages", "Messages not delivered after retries",
+                                        labels=["channel"])
+        for channel, count in failed.items():
+            undelivered.add_metric([channel], count)
+        yield undelivered
+
+
+class RequestTimer:
+    """Times every HTTP request by its route template (never the raw path: it may carry a session id)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), "500"
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = str(message["status"])
+            await send(message)
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            if route != "/api/chat/{sender_id}/events":               # streams last as long as the page is open
+                self.metrics.requests.labels(route, scope["method"], status[0] + "xx",
+                                             CHANNEL_OF_ROUTE.get(route, "")).observe(time.perf_counter() - started)
