@@ -63,6 +63,10 @@ class Settings:
     app_port: int
     # Every gateway store (SQLite file by default; postgresql://… for PostgreSQL).
     database_url: str
+    # Token of Rasa's HTTP API (rasa run --auth-token) and of the gateway's action endpoint (POST /webhook);
+    # `make run` makes fresh ones for each run when unset.
+    rasa_token: str
+    action_token: str
     # Seconds the gateway waits for Rasa before apologising to the user.
     rasa_timeout: float
     # Maximum characters accepted in one chat message.
@@ -114,6 +118,8 @@ def load_settings() -> Settings:
         app_host=_env("TTHC_APP_HOST", "127.0.0.1"),
         app_port=int(_env("TTHC_APP_PORT", "8000")),
         database_url=_env("TTHC_DATABASE_URL", f"sqlite:///{data_dir / 'gateway.db'}"),
+        rasa_token=_env("TTHC_RASA_TOKEN", ""),
+        action_token=_env("TTHC_ACTION_TOKEN", ""),
         rasa_timeout=float(_env("TTHC_RASA_TIMEOUT", "30")),
         max_message_chars=int(_env("TTHC_MAX_MESSAGE_CHARS", "1000")),
         use_dense=_env("TTHC_USE_DENSE", "1") != "0",

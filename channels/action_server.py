@@ -1,6 +1,7 @@
 """rasa-sdk action server mounted inside the gateway, so the knowledge base is loaded once."""
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
@@ -37,8 +38,18 @@ def build_action_executor(knowledge_base: KnowledgeBase, dossiers: DossierAssist
     return executor
 
 
+def _from_rasa(request: Request, services: Services) -> bool:
+    """Rasa sends the action endpoint's token as `?token=` (endpoints `action_endpoint.token`)."""
+    expected = services.settings.action_token
+    given = request.query_params.get("token", "")
+    return not expected or hmac.compare_digest(given.encode(), expected.encode())
+
+
 @router.post("/webhook", include_in_schema=False)
 async def run_action(request: Request, services: Services = Depends(get_services)) -> JSONResponse:
+    if not _from_rasa(request, services):
+        log.warning("action call refused: token missing or wrong")
+        return JSONResponse({"error": "Thiếu hoặc sai mã truy cập."}, status_code=401)
     try:
         action_call: Any = await request.json()
     except ValueError:
@@ -61,5 +72,7 @@ async def run_action(request: Request, services: Services = Depends(get_services
 
 
 @router.get("/actions", include_in_schema=False)
-async def list_actions(services: Services = Depends(get_services)) -> list[dict[str, str]]:
-    return [a.model_dump() for a in services.actions.list_actions()]
+async def list_actions(request: Request, services: Services = Depends(get_services)) -> JSONResponse:
+    if not _from_rasa(request, services):
+        return JSONResponse({"error": "Thiếu hoặc sai mã truy cập."}, status_code=401)
+    return JSONResponse([a.model_dump() for a in services.actions.list_actions()])

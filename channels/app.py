@@ -82,7 +82,7 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
         stack.callback(db.close)
         await asyncio.to_thread(db.migrate)
         metrics.watch_database(db)
-        dialogue = RasaDialogue(settings.rasa_url, settings.rasa_timeout, metrics.rasa)
+        dialogue = RasaDialogue(settings.rasa_url, settings.rasa_timeout, metrics.rasa, settings.rasa_token)
         stack.push_async_callback(dialogue.close)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
 

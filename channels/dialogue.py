@@ -67,8 +67,9 @@ def parse_rasa_messages(raw: list[dict[str, Any]]) -> list[Reply]:
 
 
 class RasaDialogue:
-    def __init__(self, base_url: str, timeout: float, latency: Histogram | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float, latency: Histogram | None = None, token: str = "") -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self._auth = {"token": token} if token else {}          # Rasa's HTTP API (`rasa run --auth-token`)
         self._latency = latency
 
     async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
@@ -96,7 +97,7 @@ class RasaDialogue:
     async def status(self) -> dict[str, Any]:
         """Raises DialogueUnavailable unless Rasa is up with a model loaded."""
         try:
-            response = await self._client.get("/status", timeout=5)
+            response = await self._client.get("/status", params=self._auth, timeout=5)
             response.raise_for_status()
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:

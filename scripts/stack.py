@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -39,6 +40,9 @@ class StackConfig:
     data_dir: Path = SETTINGS.data_dir
     log_dir: Path | None = None          # None: gateway logs to the console, Rasa to data_dir/logs
     env: dict[str, str] = field(default_factory=dict)     # extra TTHC_* settings for the gateway
+    # Rasa's HTTP API and the action endpoint require these even on localhost; fresh ones per run when unset.
+    rasa_token: str = field(default_factory=lambda: SETTINGS.rasa_token or secrets.token_urlsafe(24))
+    action_token: str = field(default_factory=lambda: SETTINGS.action_token or secrets.token_urlsafe(24))
 
     @property
     def app_url(self) -> str:
@@ -56,12 +60,14 @@ def write_endpoints(config: StackConfig) -> Path:
     path.write_text(
         "action_endpoint:\n"
         f"  url: {config.app_url}/webhook\n"
+        f"  token: {config.action_token}\n"
         "tracker_store:\n"
         "  type: SQL\n"
         "  dialect: sqlite\n"
         f"  db: {config.data_dir / 'rasa_tracker.db'}\n",
         encoding="utf-8",
     )
+    path.chmod(0o600)                                  # it holds the action endpoint's token
     return path
 
 
@@ -70,8 +76,10 @@ class Stack:
         self.config = config
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.log_paths: dict[str, Path] = {}
+        self._launch: dict[str, tuple[list[str], dict[str, str], bool]] = {}
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str], to_console: bool) -> None:
+        self._launch[name] = (command, env, to_console)
         stdout = None
         if not to_console:
             log_dir = self.config.log_dir or self.config.data_dir / "logs"
@@ -91,11 +99,13 @@ class Stack:
         self._spawn("gateway", [str(APP_PYTHON), "-m", "uvicorn", "channels.app:app", "--host", cfg.app_host,
                                 "--port", str(cfg.app_port), "--no-access-log"],
                     {**common, "TTHC_RASA_URL": cfg.rasa_url, "TTHC_DATA_DIR": str(cfg.data_dir),
-                     "TTHC_APP_PORT": str(cfg.app_port), **cfg.env},
+                     "TTHC_APP_PORT": str(cfg.app_port), "TTHC_RASA_TOKEN": cfg.rasa_token,
+                     "TTHC_ACTION_TOKEN": cfg.action_token, **cfg.env},
                     to_console=cfg.log_dir is None)
         self._spawn("rasa", [str(RASA_BIN), "run", "--model", str(RASA_MODEL),
                              "--endpoints", str(write_endpoints(cfg)), "--credentials", "bot/credentials.yml",
-                             "--interface", "127.0.0.1", "--port", str(cfg.rasa_port), "--enable-api"],
+                             "--interface", "127.0.0.1", "--port", str(cfg.rasa_port), "--enable-api",
+                             "--auth-token", cfg.rasa_token],
                     common, to_console=False)
 
     def wait_healthy(self, timeout: float = 300) -> None:
@@ -115,6 +125,19 @@ class Stack:
                 last = str(exc)
             time.sleep(1)
         raise TimeoutError(f"stack not healthy after {timeout:.0f}s: {last}")
+
+    def kill(self, name: str) -> None:
+        """Kill one process at once (SIGKILL): a crash, for the fault tests."""
+        proc = self.processes[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def restart(self, name: str, timeout: float = 300) -> None:
+        """Start a killed (or running) process again with the same command, and wait until the stack is healthy."""
+        if self.processes[name].poll() is None:
+            self.kill(name)
+        self._spawn(name, *self._launch[name])
+        self.wait_healthy(timeout)
 
     def stop(self) -> None:
         for proc in self.processes.values():

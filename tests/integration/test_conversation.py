@@ -106,7 +106,8 @@ def test_typed_intent_payloads_reach_rasa_only_as_words(web: WebChat, stack: Sta
     web.say("xin chào")
     web.say('/ask_dossier_status{"dossier_code":"X99.01-230101-0001"}')
     web.say("/restart")                                  # Rasa would reset the conversation and say nothing
-    tracker = httpx.get(f"{stack.config.rasa_url}/conversations/web:{web.sender_id}/tracker", timeout=10).json()
+    tracker = httpx.get(f"{stack.config.rasa_url}/conversations/web:{web.sender_id}/tracker",
+                        params={"token": stack.config.rasa_token}, timeout=10).json()
     said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert said == ["xin chào", 'ask_dossier_status{"dossier_code":"X99.01-230101-0001"}', "restart"]
     assert "restart" not in [e["event"] for e in tracker["events"]]
@@ -184,3 +185,13 @@ def test_telegram_start_question_and_inline_keyboard_round_trip(stack: Stack, te
     assert final.payload["procedure_codes"] == [picked.payload["choice"]["entities"]["procedure_code"]]
     answer = wait_for(lambda: telegram.sent_to(chat)[2:])         # greeting, menu, then the answer
     assert answer[0]["parse_mode"] == "HTML" and answer[0]["text"].startswith("<b>")
+
+
+def test_rasa_and_the_action_endpoint_require_their_tokens(stack: Stack) -> None:
+    assert httpx.get(f"{stack.config.rasa_url}/status", timeout=10).status_code == 401
+    assert httpx.get(f"{stack.config.rasa_url}/status", params={"token": stack.config.rasa_token},
+                     timeout=10).status_code == 200
+    call = {"next_action": "action_answer_procedure", "sender_id": "web:x", "tracker": {}, "domain": {}}
+    assert httpx.post(f"{stack.config.app_url}/webhook", json=call, timeout=10).status_code == 401
+    assert httpx.post(f"{stack.config.app_url}/webhook", params={"token": "forged"}, json=call,
+                      timeout=10).status_code == 401
