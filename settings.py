@@ -63,6 +63,10 @@ class Settings:
     app_port: int
     # Every gateway store (SQLite file by default; postgresql://… for PostgreSQL).
     database_url: str
+    # Rasa's tracker store (conversations' dialogue state), written into Rasa's endpoints by `make run`.
+    tracker_store_url: str
+    # Days conversations and tracker events are kept (`python -m storage purge`).
+    retention_days: int
     # Token of Rasa's HTTP API (rasa run --auth-token) and of the gateway's action endpoint (POST /webhook);
     # `make run` makes fresh ones for each run when unset.
     rasa_token: str
@@ -118,6 +122,8 @@ def load_settings() -> Settings:
         app_host=_env("TTHC_APP_HOST", "127.0.0.1"),
         app_port=int(_env("TTHC_APP_PORT", "8000")),
         database_url=_env("TTHC_DATABASE_URL", f"sqlite:///{data_dir / 'gateway.db'}"),
+        tracker_store_url=_env("TTHC_TRACKER_STORE_URL", f"sqlite:///{data_dir / 'rasa_tracker.db'}"),
+        retention_days=int(_env("TTHC_RETENTION_DAYS", "180")),
         rasa_token=_env("TTHC_RASA_TOKEN", ""),
         action_token=_env("TTHC_ACTION_TOKEN", ""),
         rasa_timeout=float(_env("TTHC_RASA_TIMEOUT", "30")),

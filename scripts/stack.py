@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from settings import ROOT, SETTINGS
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -43,6 +45,12 @@ class StackConfig:
     # Rasa's HTTP API and the action endpoint require these even on localhost; fresh ones per run when unset.
     rasa_token: str = field(default_factory=lambda: SETTINGS.rasa_token or secrets.token_urlsafe(24))
     action_token: str = field(default_factory=lambda: SETTINGS.action_token or secrets.token_urlsafe(24))
+    tracker_store: str = ""                 # database URL; empty: SQLite in data_dir (or TTHC_TRACKER_STORE_URL)
+
+    @property
+    def tracker_store_url(self) -> str:
+        return self.tracker_store or os.environ.get("TTHC_TRACKER_STORE_URL") or \
+            f"sqlite:///{self.data_dir / 'rasa_tracker.db'}"
 
     @property
     def app_url(self) -> str:
@@ -53,18 +61,26 @@ class StackConfig:
         return f"http://127.0.0.1:{self.rasa_port}"
 
 
+def tracker_store_yaml(url: str) -> str:
+    """Rasa's SQL tracker store settings for a database URL (SQLite file or PostgreSQL)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {parsed.database}\n"
+    lines = ["tracker_store:", "  type: SQL", "  dialect: postgresql", f"  url: {parsed.host or '127.0.0.1'}",
+             f"  port: {parsed.port or 5432}", f"  db: {parsed.database}"]
+    lines += [f"  username: {parsed.username}"] if parsed.username else []
+    lines += [f"  password: {parsed.password}"] if parsed.password else []
+    return "\n".join(lines) + "\n"
+
+
 def write_endpoints(config: StackConfig) -> Path:
-    """Rasa endpoints for this run: actions served by the gateway, SQLite tracker store."""
+    """Rasa endpoints for this run: actions served by the gateway (with their token), the tracker store."""
     path = config.data_dir / "rasa-endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "action_endpoint:\n"
         f"  url: {config.app_url}/webhook\n"
-        f"  token: {config.action_token}\n"
-        "tracker_store:\n"
-        "  type: SQL\n"
-        "  dialect: sqlite\n"
-        f"  db: {config.data_dir / 'rasa_tracker.db'}\n",
+        f"  token: {config.action_token}\n" + tracker_store_yaml(config.tracker_store_url),
         encoding="utf-8",
     )
     path.chmod(0o600)                                  # it holds the action endpoint's token
@@ -100,7 +116,8 @@ class Stack:
                                 "--port", str(cfg.app_port), "--no-access-log"],
                     {**common, "TTHC_RASA_URL": cfg.rasa_url, "TTHC_DATA_DIR": str(cfg.data_dir),
                      "TTHC_APP_PORT": str(cfg.app_port), "TTHC_RASA_TOKEN": cfg.rasa_token,
-                     "TTHC_ACTION_TOKEN": cfg.action_token, **cfg.env},
+                     "TTHC_ACTION_TOKEN": cfg.action_token, "TTHC_TRACKER_STORE_URL": cfg.tracker_store_url,
+                     **cfg.env},
                     to_console=cfg.log_dir is None)
         self._spawn("rasa", [str(RASA_BIN), "run", "--model", str(RASA_MODEL),
                              "--endpoints", str(write_endpoints(cfg)), "--credentials", "bot/credentials.yml",

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from channels.services import Services, get_services
@@ -18,9 +18,11 @@ from staff.audit import VIEW_DOSSIER, AuditRecord
 from staff.board import board
 from staff.sessions import SESSION_HOURS
 from staff.web.auth import COOKIE, StaffContext, admin_only, csrf_checked, staff_api
+from storage.retention import forget_conversation, purge_tracker
 from storage.tables import utcnow
 
 router = APIRouter(prefix="/api/staff", tags=["staff"])
+FORGET_CONVERSATION = "forget_conversation"
 
 
 class Credentials(CleanModel):
@@ -177,3 +179,17 @@ async def create_user(account: NewAccount, context: StaffContext = Depends(csrf_
     except AccountError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return {"username": member.username, "role": member.role}
+
+
+@router.delete("/conversations/{channel}/{sender_id}", response_model=dict[str, int])
+async def forget(channel: str = Path(pattern="^(web|zalo|telegram)$"), sender_id: str = Path(max_length=128),
+                 context: StaffContext = Depends(csrf_checked), services: Services = Depends(get_services)) -> dict[str, int]:
+    """A citizen's request to be forgotten (administrators): their conversation leaves every store, Rasa's too."""
+    if not context.member.is_admin:
+        raise HTTPException(status_code=403, detail="Chức năng này chỉ dành cho quản trị viên.")
+    counts = await asyncio.to_thread(forget_conversation, services.db, channel, sender_id)
+    counts["rasa_tracker_events"] = await asyncio.to_thread(purge_tracker, services.settings.tracker_store_url,
+                                                            conversation_id=f"{channel}:{sender_id}")
+    await services.staff.audit.record(context.member.username, FORGET_CONVERSATION, f"{channel}:{sender_id}"[:64],
+                                      utcnow())
+    return counts
