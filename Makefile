@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
 
-.PHONY: help run telegram demo-data bench-staff bench-teaching test setup eval eval-nlu bench validate clean
+.PHONY: help run telegram demo-data bench-staff bench-teaching load test setup eval eval-nlu bench validate clean
 
 help:
 	@echo "make run    - set up everything that is missing and start the assistant on http://127.0.0.1:8000"
@@ -27,6 +27,7 @@ help:
 	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
 	@echo "make bench  - search latency, build time and memory at 2.6k and 100k procedures"
 	@echo "make bench-staff - as-you-type latency of the staff console's search over HTTP"
+	@echo "make load   - open-loop load at several rates against its own stack: throughput and p50/p95/p99"
 	@echo "make bench-teaching - top-1 before/after officers teach half of the held-out misses"
 
 run: setup
@@ -98,6 +99,9 @@ bench: setup
 
 bench-staff: setup
 	$(APP) -m tools.staff_search_benchmark
+
+load: setup
+	$(APP) -m tools.load
 
 bench-teaching: setup
 	$(APP) -m tools.teaching_benchmark
