@@ -8,6 +8,7 @@ CACHE := .cache
 APP := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 RASA_MODEL := $(CACHE)/rasa-models/assistant.tar.gz
+NGINX := /usr/sbin/nginx
 CATALOGUE := $(CACHE)/catalogue.json.gz
 EMBEDDING := $(CACHE)/e5-small/.converted
 INDEX := $(CACHE)/index/.built
@@ -16,7 +17,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
 
-.PHONY: help run telegram demo-data bench-staff bench-teaching load test setup eval eval-nlu bench validate clean
+.PHONY: help run run-cluster telegram demo-data bench-staff bench-teaching load test setup eval eval-nlu bench validate clean
 
 help:
 	@echo "make run    - set up everything that is missing and start the assistant on http://127.0.0.1:8000"
@@ -27,7 +28,9 @@ help:
 	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
 	@echo "make bench  - search latency, build time and memory at 2.6k and 100k procedures"
 	@echo "make bench-staff - as-you-type latency of the staff console's search over HTTP"
+	@echo "make run-cluster - nginx + 2 gateways + 2 Rasa on this machine, all state in PostgreSQL and Redis (port 8080)"
 	@echo "make load   - open-loop load at several rates against its own stack: throughput and p50/p95/p99"
+	@echo "              (CLUSTER=1: against its own cluster; URL=http://127.0.0.1:8080: against a running one)"
 	@echo "make bench-teaching - top-1 before/after officers teach half of the held-out misses"
 
 run: setup
@@ -40,7 +43,7 @@ telegram: setup
 	@test -n "$$TTHC_TELEGRAM_BOT_TOKEN" || { echo "Set TTHC_TELEGRAM_BOT_TOKEN (from @BotFather) first."; exit 1; }
 	TTHC_TELEGRAM_POLLING=1 $(APP) -m scripts.stack
 
-test: setup /usr/bin/chromium
+test: setup /usr/bin/chromium $(NGINX)
 	.venv-rasa/bin/python -m pytest -q tests/bot
 	$(APP) -m pytest -q tests --ignore=tests/bot
 
@@ -80,6 +83,10 @@ $(RASA_MODEL): .venv-rasa/.installed config.yml bot/domain.yml $(wildcard bot/da
 	@echo "==> Training the Rasa model (about a minute)…"
 	$(RASA) train $(RASA_DATA) --out $(CACHE)/rasa-models --fixed-model-name assistant
 
+$(NGINX):
+	@echo "==> Installing Debian's nginx for the cluster…"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+
 /usr/bin/chromium:
 	@echo "==> Installing Debian's Chromium for the widget tests…"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
@@ -101,7 +108,10 @@ bench-staff: setup
 	$(APP) -m tools.staff_search_benchmark
 
 load: setup
-	$(APP) -m tools.load
+	$(APP) -m tools.load $(if $(URL),--url $(URL)) $(if $(CLUSTER),--cluster)
+
+run-cluster: setup $(NGINX)
+	$(APP) -m scripts.cluster
 
 bench-teaching: setup
 	$(APP) -m tools.teaching_benchmark

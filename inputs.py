@@ -9,6 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, field_validator
 
+# Ids and cursors sent in requests are compared with INTEGER columns, which hold at most this on every backend
+# (PostgreSQL's int4; SQLite's driver cannot even pass numbers past 2**63): larger ones are refused as invalid.
+ROW_ID_MAX = 2**31 - 1
 # C0/C1 controls except tab and newline; bidirectional embeddings/overrides/isolates; zero-width marks and BOM.
 _UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 

@@ -65,6 +65,9 @@ class Settings:
     database_url: str
     # Rasa's tracker store (conversations' dialogue state), written into Rasa's endpoints by `make run`.
     tracker_store_url: str
+    # Redis (redis://host:port/db) shared by several instances: the gateways' rate limits and bus, Rasa's lock
+    # store. Empty: one process, in-process limits and notifications, Rasa's in-memory lock store.
+    redis_url: str
     # Days conversations and tracker events are kept (`python -m storage purge`).
     retention_days: int
     # Token of Rasa's HTTP API (rasa run --auth-token) and of the gateway's action endpoint (POST /webhook);
@@ -99,6 +102,8 @@ class Settings:
     holidays: str
     # Seconds between two rounds of the dossier notifier (changes made in this process wake it at once).
     notify_interval_seconds: float
+    # Gateway log lines: "json" (one JSON object a line, with the request id) or "text" (one readable line).
+    log_format: str
 
     @property
     def catalogue_path(self) -> Path:
@@ -123,6 +128,7 @@ def load_settings() -> Settings:
         app_port=int(_env("TTHC_APP_PORT", "8000")),
         database_url=_env("TTHC_DATABASE_URL", f"sqlite:///{data_dir / 'gateway.db'}"),
         tracker_store_url=_env("TTHC_TRACKER_STORE_URL", f"sqlite:///{data_dir / 'rasa_tracker.db'}"),
+        redis_url=_env("TTHC_REDIS_URL", ""),
         retention_days=int(_env("TTHC_RETENTION_DAYS", "180")),
         rasa_token=_env("TTHC_RASA_TOKEN", ""),
         action_token=_env("TTHC_ACTION_TOKEN", ""),
@@ -141,6 +147,7 @@ def load_settings() -> Settings:
         office_hours=_env("TTHC_OFFICE_HOURS", "Mon-Fri 07:30-11:30,13:30-17:00"),
         holidays=_env("TTHC_HOLIDAYS", ""),
         notify_interval_seconds=float(_env("TTHC_NOTIFY_INTERVAL_SECONDS", "2")),
+        log_format=_env("TTHC_LOG_FORMAT", "json"),
         zalo=ZaloSettings(
             app_id=_env("TTHC_ZALO_APP_ID", ""),
             oa_secret_key=_env("TTHC_ZALO_OA_SECRET_KEY", ""),

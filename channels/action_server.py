@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,6 +15,7 @@ from actions.dossiers import dossier_actions
 from actions.feedback import feedback_actions
 from actions.handover import ActionRequestHandover
 from actions.procedures import ActionAnswerProcedure
+from channels.request_id import accepted, bind_request_id, current_request_id
 from channels.services import Services, get_services
 from dossiers.assistant import DossierAssistant
 from feedback.store import FeedbackStore
@@ -38,6 +40,14 @@ def build_action_executor(knowledge_base: KnowledgeBase, dossiers: DossierAssist
     return executor
 
 
+def message_request_id(action_call: dict[str, Any]) -> object:
+    """The request id the gateway sent with the user message this action answers (REST metadata), if any."""
+    tracker = action_call.get("tracker")
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    metadata = latest.get("metadata") if isinstance(latest, dict) else None
+    return metadata.get("request_id") if isinstance(metadata, dict) else None
+
+
 def _from_rasa(request: Request, services: Services) -> bool:
     """Rasa sends the action endpoint's token as `?token=` (endpoints `action_endpoint.token`)."""
     expected = services.settings.action_token
@@ -56,6 +66,8 @@ async def run_action(request: Request, services: Services = Depends(get_services
         return JSONResponse({"error": "Invalid body request"}, status_code=400)
     if not isinstance(action_call, dict):
         return JSONResponse({"error": "Invalid body request"}, status_code=400)
+    bind_request_id(accepted(message_request_id(action_call)) or current_request_id())  # the message's, if sent
+    action, started = str(action_call.get("next_action")), time.perf_counter()
     try:
         result = await services.actions.run(action_call)
     except ActionExecutionRejection as exc:
@@ -68,6 +80,9 @@ async def run_action(request: Request, services: Services = Depends(get_services
         log.error("Action %s failed: %s", action_call.get("next_action"), type(exc).__name__, exc_info=exc)
         failed = Reply.plain(ACTION_FAILED_TEXT).model_dump(exclude_none=True)
         return JSONResponse({"events": [], "responses": [{"custom": failed}]})
+    log.info("action done", extra={"action": action, "ms": round((time.perf_counter() - started) * 1000, 1),
+                                   "events": len(result.events) if result else 0,
+                                   "responses": len(result.responses) if result else 0})
     return JSONResponse(result.model_dump() if result else None)
 
 

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels import admin_dossiers, health, procedures_api
@@ -21,9 +22,13 @@ from channels.background import BackgroundTasks
 from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
 from channels.guards import RequestGuards
+from channels.logs import configure_logging
 from channels.metrics import Metrics, RequestTimer
 from channels.outbound import ChannelAdapter, Outbound, PushNotifier
+from channels.request_id import HEADER as REQUEST_ID_HEADER, RequestContext, current_request_id
+from channels.schemas import ERROR_RESPONSES
 from channels.services import ChatLimits, Services
+from channels.taught_sync import TaughtSync
 from channels.telegram import webhook as telegram_webhook
 from channels.telegram.lifecycle import start_telegram
 from channels.web import routes as web_routes
@@ -31,6 +36,8 @@ from channels.web.channel import WebChannel
 from channels.zalo import webhook as zalo_webhook
 from channels.zalo.channel import ZaloChannel
 from channels.zalo.client import ZaloClient
+from cluster.bus import LocalBus, RedisBus
+from cluster.redis_client import SharedRedis
 from dossiers.access_store import DossierAccessStore
 from dossiers.assistant import DossierAssistant
 from dossiers.notifier import DossierNotifier
@@ -62,6 +69,8 @@ GENERIC_ERRORS = {400: "Yêu cầu không hợp lệ.", 404: "Không tìm thấy
                   413: "Nội dung gửi lên quá lớn.", 429: "Anh/chị gửi quá nhiều yêu cầu; vui lòng thử lại sau ít phút."}
 # The framework's own English reasons, said in Vietnamese.
 FRAMEWORK_ERRORS = {"There was an error parsing the body": "Nội dung gửi lên không đọc được (cần JSON, mã hoá UTF-8)."}
+DATABASE_UNAVAILABLE = ("Hệ thống đang tạm gián đoạn nên chưa xử lý được yêu cầu. Anh/chị vui lòng thử lại sau "
+                        "ít phút ạ.")
 MAX_BODY_BYTES = 256 * 1024          # announced bodies: refused by RequestGuards in Vietnamese
 MAX_STREAMED_BODY_BYTES = 1024 * 1024  # bodies that do not announce their size: cut by the framework
 
@@ -86,6 +95,14 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
         stack.push_async_callback(dialogue.close)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
 
+        redis = SharedRedis(settings.redis_url) if settings.redis_url else None
+        if redis is not None:
+            stack.push_async_callback(redis.close)
+        bus = RedisBus(redis) if redis is not None else LocalBus()
+        listening = asyncio.create_task(bus.run(), name="bus")
+        stack.callback(listening.cancel)
+        metrics.watch_redis(redis)
+
         conversations, choices, outbox = ConversationLog(db), ChoiceStore(db), Outbox(db)
         adapters: dict[str, ChannelAdapter] = {"web": WebChannel()}
         if settings.zalo.enabled:
@@ -94,11 +111,13 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
             if settings.telegram.enabled else None
         if telegram is not None:
             adapters["telegram"] = telegram.channel
-        outbound = Outbound(adapters, choices, outbox, conversations, PushNotifier(),
+        outbound = Outbound(adapters, choices, outbox, conversations, PushNotifier(bus),
                             retries=settings.send_retries, backoff=settings.send_backoff_seconds)
         handover = HandoverDesk(HandoffStore(db), OfficeHours.parse(settings.office_hours, settings.holidays),
                                 outbound.push)
-        gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover)
+        chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis)
+        gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover,
+                          chat_limits.per_conversation)
         background = BackgroundTasks()
         stack.push_async_callback(background.drain, SHUTDOWN_GRACE_SECONDS)
         dossiers = DossierStore(db)
@@ -110,8 +129,8 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
         notifying = asyncio.create_task(notifier.run(), name="dossier-notifier")
         stack.callback(notifying.cancel)
         feedback, taught = FeedbackStore(db), TaughtExampleStore(db)
-        await asyncio.to_thread(knowledge_base.taught.replace_all,
-                                [(t.id, t.question, t.codes) for t in taught.all_sync()])
+        taught_sync = TaughtSync(taught, knowledge_base, bus, background)
+        await taught_sync.reload()
         staff = StaffConsole.on(db)
         if settings.staff_admin_user and settings.staff_admin_password:
             await asyncio.to_thread(staff.accounts.ensure_first_admin, settings.staff_admin_user,
@@ -122,7 +141,8 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
             background=background, actions=build_action_executor(knowledge_base, assistant, handover, feedback),
             dossiers=dossiers, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
-            chat_limits=ChatLimits.per_minute(settings.chat_rate_per_minute), metrics=metrics,
+            taught_sync=taught_sync, bus=bus, redis=redis,
+            chat_limits=chat_limits, metrics=metrics,
             telegram=telegram.application if telegram else None,
         )
         if telegram is not None:
@@ -136,16 +156,22 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with services_for(settings, metrics) as services:
-            app.state.services = services
-            yield
+        restore_logging = configure_logging(settings.log_format)
+        try:
+            async with services_for(settings, metrics) as services:
+                app.state.services = services
+                yield
+        finally:
+            restore_logging()
 
-    app = FastAPI(title="Trợ lý ảo thủ tục hành chính", lifespan=lifespan, max_body_size=MAX_STREAMED_BODY_BYTES)
+    app = FastAPI(title="Trợ lý ảo thủ tục hành chính", lifespan=lifespan, max_body_size=MAX_STREAMED_BODY_BYTES,
+                  responses=ERROR_RESPONSES)
     app.add_middleware(RequestGuards, max_body=MAX_BODY_BYTES)
     app.add_middleware(RequestTimer, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Last-Event-ID"])
+    app.add_middleware(RequestContext)             # outermost: every answer carries X-Request-ID
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -160,10 +186,17 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
             detail = GENERIC_ERRORS.get(exc.status_code, "Yêu cầu không được chấp nhận.")
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(_: Request, exc: DBAPIError) -> JSONResponse:
+        """The database went away (or refused): say so and ask to retry; the pool reconnects by itself."""
+        log.error("Database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "30"})
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("Unhandled error: %s", type(exc).__name__, exc_info=exc)
-        return JSONResponse({"detail": "Đã có lỗi xảy ra, anh/chị vui lòng thử lại sau ít phút."}, status_code=500)
+        return JSONResponse({"detail": "Đã có lỗi xảy ra, anh/chị vui lòng thử lại sau ít phút."}, status_code=500,
+                            headers={REQUEST_ID_HEADER: current_request_id() or ""})
 
     app.include_router(web_routes.router)
     app.include_router(zalo_webhook.router)

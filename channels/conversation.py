@@ -2,10 +2,12 @@
 for, ask the dialogue engine, make sure something is said back, log the replies."""
 from __future__ import annotations
 
+import logging
 import re
 
 from channels.dialogue import DialogueUnavailable, RasaDialogue, intent_message
 from channels.keyed_locks import KeyedLocks
+from channels.rate_limit import Limiter, SlidingWindowLimiter
 from channels.schemas import InboundMessage
 from handover.desk import HandoverDesk
 from replies.model import Choice, Reply
@@ -24,7 +26,10 @@ STALE_CHOICE_REPLY = ("Dạ, lựa chọn này không còn dùng được. Anh/c
                       "về thủ tục cần tra cứu ạ.")
 ATTACHMENT_REPLY = ("Dạ, em đã nhận được {what} của anh/chị, nhưng em chỉ đọc được tin nhắn chữ. Anh/chị vui lòng "
                     "nhập câu hỏi về thủ tục hành chính, ví dụ: \"làm lại căn cước bị mất cần giấy tờ gì\" ạ.")
+TOO_FAST_REPLY = ("Anh/chị gửi tin nhắn quá nhanh. Em sẽ trả lời tiếp sau khoảng một phút; anh/chị vui lòng "
+                  "chờ giây lát rồi gửi lại câu hỏi ạ.")
 GREETING_INTENT = "greet"
+logger = logging.getLogger(__name__)     # what happened, never the words: those go to the conversation log
 
 _LEADING_COMMAND = re.compile(r"^[\s/]+")
 _MENU_NUMBER = re.compile(r"^(?:số|so|chọn|chon)?\s*(\d{1,2})\s*[.)]?$", re.IGNORECASE)
@@ -40,8 +45,13 @@ class Gateway:
     number picks one."""
 
     def __init__(self, dialogue: RasaDialogue, log: ConversationLog, choices: ChoiceStore, max_chars: int,
-                 numbered_channels: frozenset[str] = frozenset(), handover: HandoverDesk | None = None) -> None:
+                 numbered_channels: frozenset[str] = frozenset(), handover: HandoverDesk | None = None,
+                 rate_limit: Limiter | None = None) -> None:
         self._dialogue = dialogue
+        # Messenger channels (Zalo, Telegram) cannot answer 429: a conversation over its limit is told once per
+        # minute, and its messages are only logged. Web chat is limited at the HTTP route instead.
+        self._rate_limit = rate_limit
+        self._told_too_fast = SlidingWindowLimiter(1)
         self._log = log
         self._choices = choices
         self._max_chars = max_chars
@@ -56,15 +66,27 @@ class Gateway:
     async def handle(self, message: InboundMessage) -> list[Reply]:
         """Replies to `message`: never empty, unless an officer holds the conversation (then the message is only
         logged, for the officer to read). Messages of one conversation are handled one at a time."""
+        logger.info("message in", extra={"channel": message.channel, "event": message.event,
+                                         "chars": len(message.text), "picked": message.payload is not None})
         async with self._locks.hold(message.conversation_id):
             if await self.is_held(message):
                 await self._record_in(message, message.text[:self._max_chars] or f"({message.event})")
                 return []
+            if not await self._within_rate(message):
+                await self._record_in(message, message.text[:self._max_chars] or f"({message.event})",
+                                      {"rate_limited": True})
+                told = self._told_too_fast.allow_now(message.conversation_id)
+                return [Reply.plain(TOO_FAST_REPLY)] if told else []
             replies = await self._waiting_contact(message) or await self._handle(message)
         for reply in replies:
             await self._log.record(message.channel, message.sender_id, "out", reply_text(reply),
                                    reply.model_dump(exclude_none=True))
+        logger.info("replies out", extra={"channel": message.channel, "replies": len(replies)})
         return replies
+
+    async def _within_rate(self, message: InboundMessage) -> bool:
+        return self._rate_limit is None or message.channel == "web" or \
+            await self._rate_limit.allow(message.conversation_id)
 
     async def _handle(self, message: InboundMessage) -> list[Reply]:
         if message.event == "start":

@@ -1,8 +1,9 @@
 """Health for operators and orchestrators:
 
 - GET /health/live: the process answers (liveness).
-- GET /health/ready: it can serve: knowledge base loaded, database reachable (503 otherwise). Rasa down is reported
-  as degraded but still ready, because the gateway answers politely without it.
+- GET /health/ready: it can serve: knowledge base loaded, database reachable (503 otherwise). Rasa or Redis down is
+  reported as degraded but still ready: the gateway answers politely without Rasa, and without Redis it counts
+  limits and wakes streams within this instance.
 - GET /health: the summary: Rasa, knowledge base, database (503 when one is down) and undelivered messages.
 - GET /metrics: Prometheus metrics (channels/metrics.py)."""
 from __future__ import annotations
@@ -19,6 +20,9 @@ from channels.services import Services, get_services
 from storage.outbox import FAILED
 
 router = APIRouter()
+# Documented, so the schema names the 503 these probes answer by design (same JSON body as their 200).
+DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Một thành phần đang hỏng", "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
 @router.get("/health/live", tags=["ops"])
@@ -26,7 +30,7 @@ async def live() -> dict[str, str]:
     return {"status": "live"}
 
 
-@router.get("/health/ready", tags=["ops"])
+@router.get("/health/ready", tags=["ops"], responses=DOWN)
 async def ready(services: Services = Depends(get_services)) -> JSONResponse:
     problems: list[str] = []
     if not services.knowledge_base.procedures:
@@ -35,17 +39,19 @@ async def ready(services: Services = Depends(get_services)) -> JSONResponse:
         await asyncio.to_thread(services.db.ping)
     except Exception:
         problems.append("database")
+    degraded: list[str] = []
     try:
         await services.dialogue.status()
-        degraded: list[str] = []
     except DialogueUnavailable:
-        degraded = ["rasa"]
+        degraded.append("rasa")
+    if services.redis is not None and not await services.redis.ping():
+        degraded.append("redis")            # limits and pushes fall back to this instance (README, Production mode)
     status = "not_ready" if problems else ("degraded" if degraded else "ready")
     return JSONResponse({"status": status, "failing": problems, "degraded": degraded},
                         status_code=503 if problems else 200)
 
 
-@router.get("/health", tags=["ops"])
+@router.get("/health", tags=["ops"], responses=DOWN)
 async def health(services: Services = Depends(get_services)) -> JSONResponse:
     components: dict[str, dict[str, Any]] = {}
     try:

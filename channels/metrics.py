@@ -8,10 +8,11 @@ import time
 from typing import Iterator
 
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cluster.redis_client import SharedRedis
 from storage.database import Database
 from storage.tables import AnswerEvent, HandoffRow, OutboxMessage
 
@@ -30,6 +31,23 @@ class Metrics:
 
     def watch_database(self, db: Database) -> None:
         self.registry.register(DatabaseCollector(db))
+
+    def watch_redis(self, redis: SharedRedis | None) -> None:
+        if redis is not None:
+            self.registry.register(RedisCollector(redis))
+
+
+class RedisCollector:
+    """Whether this instance is using Redis right now, and how often it had to fall back."""
+
+    def __init__(self, redis: SharedRedis) -> None:
+        self._redis = redis
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("tthc_redis_available", "1 while Redis answers, 0 while the instance falls back",
+                                value=1 if self._redis.available else 0)
+        yield CounterMetricFamily("tthc_redis_failures", "Redis calls that failed (the instance fell back)",
+                                  value=self._redis.failures)
 
 
 class DatabaseCollector:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Protocol
 
 from channels.schemas import conversation_id
+from cluster.bus import LocalBus
 from replies.model import Reply
 from replies.text import reply_text
 from storage.choices import ChoiceStore
@@ -19,6 +20,7 @@ from storage.conversations import ConversationLog
 from storage.outbox import FAILED, PENDING, SENT, STORED, Outbox
 
 log = logging.getLogger(__name__)
+PUSH_TOPIC = "push"
 
 
 class DeliveryError(Exception):
@@ -39,13 +41,18 @@ class ChannelAdapter(Protocol):
 
 
 class PushNotifier:
-    """Wakes the web streams of a conversation when something is stored for it (within this process; a stream
-    also re-reads the outbox periodically, which covers other instances)."""
+    """Wakes the web streams of a conversation when something is stored for it, on every gateway instance (through
+    the bus; a stream also re-reads the outbox periodically, which covers a bus outage)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bus: LocalBus | None = None) -> None:
         self._events: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._bus = bus or LocalBus()
+        self._bus.subscribe(PUSH_TOPIC, self._wake)
 
-    def notify(self, key: str) -> None:
+    async def notify(self, key: str) -> None:
+        await self._bus.publish(PUSH_TOPIC, key)
+
+    def _wake(self, key: str) -> None:
         for event in self._events.get(key, ()):
             event.set()
 
@@ -93,7 +100,7 @@ class Outbound:
             for message in await self.render(channel, sender_id, reply):
                 if adapter.stored:
                     await self._outbox.add(channel, sender_id, message, STORED)
-                    self.notifier.notify(conversation_id(channel, sender_id))
+                    await self.notifier.notify(conversation_id(channel, sender_id))
                 elif not await self._send(adapter, sender_id, message):
                     failed += 1
         return failed

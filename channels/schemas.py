@@ -65,3 +65,14 @@ class PushedMessage(OutboundMessage):
 
 class PushedMessages(BaseModel):
     messages: list[PushedMessage]
+
+
+class ErrorOut(BaseModel):
+    """Every refusal (4xx): the reason in Vietnamese; an invalid request also names each field at fault."""
+    detail: str
+    errors: list[str] = Field(default_factory=list)
+
+
+# Declared for every operation, so the schema describes the refusals the app really sends (not FastAPI's default
+# validation error, whose `detail` is a list).
+ERROR_RESPONSES: dict[int | str, dict] = {"4XX": {"model": ErrorOut, "description": "Yêu cầu bị từ chối, kèm lý do"}}

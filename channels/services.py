@@ -12,7 +12,10 @@ from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
 from channels.metrics import Metrics
 from channels.outbound import Outbound
-from channels.rate_limit import SlidingWindowLimiter
+from channels.taught_sync import TaughtSync
+from channels.rate_limit import Limiter, SharedWindowLimiter, SlidingWindowLimiter
+from cluster.bus import LocalBus
+from cluster.redis_client import SharedRedis
 from dossiers.notifier import DossierNotifier
 from feedback.examples import TaughtExampleStore
 from feedback.store import FeedbackStore
@@ -30,12 +33,16 @@ from storage.web_sessions import WebSessions
 
 @dataclass
 class ChatLimits:
-    per_conversation: SlidingWindowLimiter
-    per_address: SlidingWindowLimiter
+    """Messages per minute: per conversation (every channel) and per network address (web chat)."""
+    per_conversation: Limiter
+    per_address: Limiter
 
     @classmethod
-    def per_minute(cls, messages: int) -> "ChatLimits":
-        return cls(SlidingWindowLimiter(messages), SlidingWindowLimiter(messages * 4))
+    def per_minute(cls, messages: int, redis: SharedRedis | None = None) -> "ChatLimits":
+        if redis is None:
+            return cls(SlidingWindowLimiter(messages), SlidingWindowLimiter(messages * 4))
+        return cls(SharedWindowLimiter(redis, "conversation", messages),
+                   SharedWindowLimiter(redis, "address", messages * 4))
 
 
 @dataclass
@@ -58,8 +65,11 @@ class Services:
     handover: HandoverDesk
     feedback: FeedbackStore
     taught: TaughtExampleStore
+    taught_sync: TaughtSync
     chat_limits: ChatLimits
     metrics: Metrics
+    bus: LocalBus
+    redis: SharedRedis | None = None
     telegram: Application | None = None
 
 

@@ -77,7 +77,12 @@ class StaffAccounts:
         """Create this administrator when no account exists yet (a fresh install); True if created."""
         if self._db.call(lambda s: s.scalar(select(func.count()).select_from(StaffUser))):
             return False
-        self.create_sync(username, password, "admin", now)
+        try:
+            self.create_sync(username, password, "admin", now)
+        except AccountError:
+            if self._db.call(lambda s: s.scalar(select(func.count()).select_from(StaffUser))):
+                return False                      # another instance starting at the same time created it
+            raise
         return True
 
     async def member(self, username: str) -> StaffMember | None:

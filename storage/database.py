@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 P = ParamSpec("P")
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def engine_url(url: str) -> str:
@@ -43,7 +44,10 @@ def create_db_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # pre-ping: connections broken while the server was away are replaced, so service resumes by itself; a short
+    # connect timeout: an unreachable server fails a request in seconds instead of hanging it.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=10,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 class Database:

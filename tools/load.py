@@ -1,9 +1,10 @@
 """Load: open-loop Poisson arrivals of chat messages at fixed rates, from realistic multi-turn conversations
 (procedure questions, follow-ups, dossier lookups, chit-chat), over HTTP on 127.0.0.1 only, bounded in time.
 
-    python -m tools.load [--rates 5,10,15,20,30] [--seconds 20] [--url http://127.0.0.1:8000]
+    python -m tools.load [--rates 5,10,15,20,30] [--seconds 20] [--url http://127.0.0.1:8000 | --cluster]
 
-Without --url it starts Rasa and the gateway on free ports (a temporary data folder) and stops them afterwards.
+Without --url it starts Rasa and the gateway on free ports (a temporary data folder) and stops them afterwards;
+with --cluster, the cluster of `make run-cluster` (nginx, 2 gateways, 2 Rasa) on a scratch PostgreSQL database.
 Prints per rate: offered and achieved throughput, p50/p95/p99 latency and errors, then the highest rate that kept
 p95 ≤ 300 ms with no errors.
 """
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from scripts.cluster import Cluster, ClusterConfig, scratch_database
 from scripts.stack import Stack, StackConfig, free_port
 
 TARGET_P95_MS = 300
@@ -116,6 +118,7 @@ def main() -> None:
     parser.add_argument("--rates", default="5,10,15,20,30")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--url")
+    parser.add_argument("--cluster", action="store_true", help="start nginx + 2 gateways + 2 Rasa and load them")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     if args.url:
@@ -124,8 +127,15 @@ def main() -> None:
         report(rates, args.seconds, args.url)
         return
     data = Path(tempfile.mkdtemp(prefix="tthc-load-"))
+    unlimited = {"TTHC_CHAT_RATE_PER_MINUTE": "100000"}
+    if args.cluster:
+        with scratch_database() as database, \
+                Cluster(ClusterConfig(port=free_port(), data_dir=data, database_url=database, env=unlimited)) as cluster:
+            print(f"cluster on {cluster.config.url} (logs in {data / 'logs'})", flush=True)
+            report(rates, args.seconds, cluster.config.url)
+        return
     config = StackConfig(app_port=free_port(), rasa_port=free_port(), data_dir=data, log_dir=data / "logs",
-                         env={"TTHC_CHAT_RATE_PER_MINUTE": "100000"})
+                         env=unlimited)
     with Stack(config) as stack:
         print(f"stack on {stack.config.app_url} (logs in {data / 'logs'})", flush=True)
         report(rates, args.seconds, stack.config.app_url)

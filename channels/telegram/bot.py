@@ -7,10 +7,12 @@ import logging
 from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler,
+                          filters)
 
 from channels.conversation import Gateway
 from channels.outbound import Outbound
+from channels.request_id import bind_telegram_update
 from channels.schemas import InboundMessage
 from settings import TelegramSettings
 
@@ -65,6 +67,7 @@ class TelegramHandlers:
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
+        application.add_handler(TypeHandler(Update, bind_telegram_update), group=-1)   # first: the request id
         application.add_handler(CommandHandler("start", self.start, filters=private))
         application.add_handler(MessageHandler(private & filters.TEXT, self.text))
         for kind, what in ATTACHMENTS:

@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter, Depends, HTTPException, Request
 from telegram import Update
 
+from channels.request_id import current_request_id, telegram_updates
 from channels.services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,10 @@ async def telegram_webhook(request: Request, services: Services = Depends(get_se
         raise HTTPException(status_code=401, detail="Mã bí mật không hợp lệ.")
     try:
         update = Update.de_json(await request.json(), application.bot)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, AttributeError):     # AttributeError: JSON that is not an object
         raise HTTPException(status_code=400, detail="Cập nhật không hợp lệ.")
     if update is None or not await services.events.claim(CHANNEL, str(update.update_id)):
         return {"status": "duplicate"}
+    telegram_updates.give(update.update_id, current_request_id())   # the bot's queue runs it in another task
     await application.update_queue.put(update)
     return {"status": "ok"}

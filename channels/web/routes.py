@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, InboundMessage, OutboundMessage,
                               PushedMessage, PushedMessages, conversation_id)
 from channels.services import Services, get_services
+from inputs import ROW_ID_MAX
 
 STATIC_DIR = Path(__file__).parent / "static"
 CHANNEL = "web"
@@ -31,10 +32,11 @@ async def _known_session(sender_id: str, services: Services) -> str:
 SenderId = PathParam(pattern=SESSION_ID_PATTERN, description="Mã phiên do POST /api/chat cấp")
 
 
-def _within_rate(services: Services, http: Request, sender_id: str | None) -> None:
+async def _within_rate(services: Services, http: Request, sender_id: str | None) -> None:
     address = http.client.host if http.client else "unknown"
     limits = services.chat_limits
-    if not limits.per_address.allow(address) or (sender_id and not limits.per_conversation.allow(sender_id)):
+    if not await limits.per_address.allow(address) or \
+            (sender_id and not await limits.per_conversation.allow(conversation_id(CHANNEL, sender_id))):
         raise HTTPException(status_code=429, detail=TOO_FAST, headers={"Retry-After": "60"})
 
 
@@ -43,7 +45,7 @@ async def chat(request: ChatRequest, http: Request, services: Services = Depends
     """Send a message. Without `sender_id` a new conversation starts and its id comes back in the response;
     send that id with every later message. A button's `payload` sent back as `text` picks that button.
     Too many messages in a minute get 429 with a reason."""
-    _within_rate(services, http, request.sender_id)
+    await _within_rate(services, http, request.sender_id)
     if request.sender_id is None:
         sender_id = await services.web_sessions.start()
     else:
@@ -60,7 +62,7 @@ async def _pushed(services: Services, sender_id: str, after: int) -> list[Pushed
 
 
 @router.get("/api/chat/{sender_id}/messages", response_model=PushedMessages)
-async def pushed_messages(sender_id: str = SenderId, after: int = Query(0, ge=0),
+async def pushed_messages(sender_id: str = SenderId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
                           services: Services = Depends(get_services)) -> PushedMessages:
     """Messages sent to this conversation outside a request (officer replies, dossier news) with id > `after`."""
     await _known_session(sender_id, services)
@@ -68,8 +70,8 @@ async def pushed_messages(sender_id: str = SenderId, after: int = Query(0, ge=0)
 
 
 @router.get("/api/chat/{sender_id}/events")
-async def pushed_events(request: Request, sender_id: str = SenderId, after: int = Query(0, ge=0),
-                        last_event_id: int | None = Header(None, alias="Last-Event-ID"),
+async def pushed_events(request: Request, sender_id: str = SenderId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
+                        last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=0, le=ROW_ID_MAX),
                         services: Services = Depends(get_services)) -> StreamingResponse:
     """The same messages as a server-sent event stream (`id` = message id, `data` = the message as JSON)."""
     await _known_session(sender_id, services)

@@ -62,7 +62,11 @@ class TaughtIndex:
         return _Entry(example_id, tuple(codes), _words(a), self._vector(a))
 
     def replace_all(self, examples: Sequence[tuple[int, str, Sequence[str]]]) -> None:
-        entries = tuple(self._entry(i, q, c) for i, q, c in examples)
+        """Hold exactly these examples. An example never changes once saved, so those already held by id are kept
+        as they are (a reload after another instance's change encodes only what is new)."""
+        held = {e.example_id: e for e in self._entries}
+        entries = tuple(held[i] if i in held and held[i].codes == tuple(c) else self._entry(i, q, c)
+                        for i, q, c in examples)
         with self._lock:
             self._entries = entries
 

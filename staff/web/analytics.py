@@ -74,7 +74,8 @@ async def analytics_json(start: date | None = None, end: date | None = None, _: 
                       "procedure_code": w.procedure_code, "reason": w.reason} for w in data.work]}
 
 
-@api.get("/analytics.csv")
+@api.get("/analytics.csv", response_class=Response,
+         responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def analytics_csv(start: date | None = Query(None), end: date | None = Query(None),
                         _: StaffContext = Depends(staff_api), services: Services = Depends(get_services)) -> Response:
     """Long format: `metric,date,channel,procedure_code,value`; aggregates only."""

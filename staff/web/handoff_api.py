@@ -3,14 +3,15 @@ claim (one officer wins; the second gets 409 with the reason), reply, hand back 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from channels.services import Services, get_services
 from handover.desk import HandoverConflict
 from handover.store import Handoff
-from inputs import CleanModel
+from inputs import ROW_ID_MAX, CleanModel
 from knowledge_base.text import nfc
 from staff.web.auth import StaffContext, csrf_checked, staff_api
 from storage.tables import utcnow
@@ -18,6 +19,7 @@ from storage.tables import utcnow
 router = APIRouter(prefix="/api/staff/handoffs", tags=["staff"])
 VIEW_CONVERSATION = "view_conversation"
 CHANNEL_NAMES = {"web": "Web", "zalo": "Zalo", "telegram": "Telegram"}
+HandoffId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 
 class HandoffOut(BaseModel):
@@ -75,7 +77,8 @@ async def queue(context: StaffContext = Depends(staff_api), services: Services =
 
 
 @router.get("/{handoff_id}", response_model=ConversationOut)
-async def conversation(handoff_id: int, after: int = Query(0, ge=0), context: StaffContext = Depends(staff_api),
+async def conversation(handoff_id: HandoffId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
+                       context: StaffContext = Depends(staff_api),
                        services: Services = Depends(get_services)) -> ConversationOut:
     """The conversation so far (messages with id > `after`, for live updates). The first read is audited."""
     handoff = await _handoff(handoff_id, services)
@@ -89,7 +92,7 @@ async def conversation(handoff_id: int, after: int = Query(0, ge=0), context: St
 
 
 @router.post("/{handoff_id}/claim", response_model=HandoffOut)
-async def claim(handoff_id: int, context: StaffContext = Depends(csrf_checked),
+async def claim(handoff_id: HandoffId, context: StaffContext = Depends(csrf_checked),
                 services: Services = Depends(get_services)) -> HandoffOut:
     await _handoff(handoff_id, services)
     try:
@@ -100,7 +103,7 @@ async def claim(handoff_id: int, context: StaffContext = Depends(csrf_checked),
 
 
 @router.post("/{handoff_id}/messages", status_code=201, response_model=dict[str, int])
-async def say(handoff_id: int, words: OfficerWords, context: StaffContext = Depends(csrf_checked),
+async def say(handoff_id: HandoffId, words: OfficerWords, context: StaffContext = Depends(csrf_checked),
               services: Services = Depends(get_services)) -> dict[str, int]:
     """The officer's reply, sent to the citizen on their channel."""
     await _handoff(handoff_id, services)
@@ -124,13 +127,13 @@ async def _end(handoff_id: int, close: bool, context: StaffContext, services: Se
 
 
 @router.post("/{handoff_id}/release", response_model=HandoffOut)
-async def release(handoff_id: int, context: StaffContext = Depends(csrf_checked),
+async def release(handoff_id: HandoffId, context: StaffContext = Depends(csrf_checked),
                   services: Services = Depends(get_services)) -> HandoffOut:
     """Hand the conversation back to the assistant ("trả lại cho trợ lý ảo")."""
     return await _end(handoff_id, False, context, services)
 
 
 @router.post("/{handoff_id}/close", response_model=HandoffOut)
-async def close(handoff_id: int, context: StaffContext = Depends(csrf_checked),
+async def close(handoff_id: HandoffId, context: StaffContext = Depends(csrf_checked),
                 services: Services = Depends(get_services)) -> HandoffOut:
     return await _end(handoff_id, True, context, services)

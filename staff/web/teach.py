@@ -3,16 +3,16 @@ questions) with the right procedure(s); the running assistant uses it at once, a
 what was taught. Page /staff/teach; API /api/staff/examples."""
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from channels.services import Services, get_services
 from feedback.examples import Taught
-from inputs import CleanModel
+from inputs import ROW_ID_MAX, CleanModel
 from knowledge_base.text import nfc
 from staff.web.auth import StaffContext, csrf_checked, staff_api, staff_page
 from staff.web.pages import render
@@ -54,8 +54,7 @@ async def teach(example: NewExample, context: StaffContext = Depends(csrf_checke
         raise HTTPException(status_code=422, detail=f"codes: không có thủ tục {', '.join(unknown)} trong danh mục.")
     if len(question) < 3:
         raise HTTPException(status_code=422, detail="question: câu hỏi quá ngắn.")
-    taught = await services.taught.add(question, codes, context.member.username, utcnow())
-    await asyncio.to_thread(services.knowledge_base.teach, taught.id, taught.question, taught.codes)
+    taught = await services.taught_sync.add(question, codes, context.member.username, utcnow())
     return _out(taught, services)
 
 
@@ -66,11 +65,10 @@ async def examples(removed: bool = Query(False, description="also the undone one
 
 
 @api.delete("/{example_id}", status_code=204)
-async def undo(example_id: int, context: StaffContext = Depends(csrf_checked),
+async def undo(example_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)], context: StaffContext = Depends(csrf_checked),
                services: Services = Depends(get_services)) -> Response:
-    if not await services.taught.remove(example_id, context.member.username, utcnow()):
+    if not await services.taught_sync.remove(example_id, context.member.username, utcnow()):
         raise HTTPException(status_code=404, detail="Không có ví dụ này (hoặc đã được hoàn tác).")
-    services.knowledge_base.forget(example_id)
     return Response(status_code=204)
 
 

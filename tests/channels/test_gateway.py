@@ -160,3 +160,26 @@ def test_while_an_officer_holds_the_conversation_the_assistant_is_silent(databas
     run(desk.end(handoff.id, "canbo.an", close=False))
     assert [reply_text(r) for r in run(gateway.handle(message))] == ["Dạ, em trả lời."]     # right after hand-back
     assert dialogue.sent == ["còn lệ phí thì sao"]
+
+
+def test_a_messenger_conversation_over_its_rate_is_told_once_and_then_only_logged(database: Database,
+                                                                                dialogue: RecordingDialogue) -> None:
+    from channels.conversation import TOO_FAST_REPLY
+    from channels.rate_limit import SlidingWindowLimiter
+
+    gateway = Gateway(dialogue, ConversationLog(database), ChoiceStore(database), max_chars=100,  # type: ignore[arg-type]
+                      rate_limit=SlidingWindowLimiter(3))
+
+    def zalo(text: str) -> list[str]:
+        return [reply_text(r) for r in run(gateway.handle(InboundMessage(channel="zalo", sender_id="u1", text=text)))]
+
+    assert [zalo(f"câu hỏi {n}") for n in range(3)] == [["Dạ, em trả lời."]] * 3
+    assert zalo("câu hỏi 3") == [TOO_FAST_REPLY]
+    assert zalo("câu hỏi 4") == []                          # told once per minute, not once per message
+    assert dialogue.sent == ["câu hỏi 0", "câu hỏi 1", "câu hỏi 2"]
+    logged = run(ConversationLog(database).history("zalo", "u1"))
+    assert [m.text for m in logged if m.direction == "in"][-2:] == ["câu hỏi 3", "câu hỏi 4"]   # nothing is lost
+    other = run(gateway.handle(InboundMessage(channel="zalo", sender_id="u2", text="xin chào")))
+    assert [reply_text(r) for r in other] == ["Dạ, em trả lời."]                              # per conversation
+    web = [run(gateway.handle(InboundMessage(channel="web", sender_id="u1", text="hỏi"))) for _ in range(5)]
+    assert all(web)                                        # web chat is limited at its HTTP route (429)

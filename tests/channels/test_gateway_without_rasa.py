@@ -32,6 +32,11 @@ def test_health_reports_rasa_down_with_503(client: httpx.Client) -> None:
     assert set(body["channels"]) == {"web", "zalo", "telegram"}
 
 
+def test_the_schema_documents_the_503_of_the_health_probes(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "503" in paths["/health"]["get"]["responses"] and "503" in paths["/health/ready"]["get"]["responses"]
+
+
 def test_a_conversation_starts_without_an_id_and_the_server_issues_one(client: httpx.Client,
                                                                         gateway_app: RunningApp) -> None:
     sender, messages = start(client, "lệ phí làm hộ chiếu")
@@ -93,6 +98,14 @@ def test_pushed_messages_reach_the_poll_route_and_the_event_stream(client: httpx
     polled = client.get(f"/api/chat/{sender}/messages", params={"after": 0}).json()["messages"]
     assert [m["text"] for m in polled] == ["Hồ sơ của anh/chị đã có kết quả."]
     assert client.get(f"/api/chat/{sender}/messages", params={"after": polled[0]["id"]}).json()["messages"] == []
+
+
+def test_a_cursor_past_what_the_database_holds_is_refused_not_a_crash(client: httpx.Client) -> None:
+    sender, _ = start(client, "a" * (SETTINGS.max_message_chars + 1))
+    polled = client.get(f"/api/chat/{sender}/messages", params={"after": 2**63})    # overflowed SQLite: a 500 before
+    assert polled.status_code == 422 and polled.json()["errors"][0].startswith("after:")
+    streamed = client.get(f"/api/chat/{sender}/events", headers={"Last-Event-ID": str(2**63)}, timeout=10)
+    assert streamed.status_code == 422 and streamed.json()["detail"] == "Yêu cầu không hợp lệ."
 
 
 def test_procedure_lookup_and_unknown_code(client: httpx.Client) -> None:

@@ -44,6 +44,19 @@ def test_malformed_bodies_get_the_vietnamese_error_shape(client: httpx.Client, r
     assert detail in ("Yêu cầu không hợp lệ.", "Nội dung gửi lên không đọc được (cần JSON, mã hoá UTF-8).")
 
 
+def test_the_schema_declares_the_error_shape_every_refusal_has(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            refusal = operation["responses"]["4XX"]["content"]["application/json"]["schema"]
+            assert refusal == {"$ref": "#/components/schemas/ErrorOut"}, (method, path)
+    assert "HTTPValidationError" not in schema["components"]["schemas"]     # FastAPI's default, `detail` a list
+    error_out = schema["components"]["schemas"]["ErrorOut"]
+    assert error_out["required"] == ["detail"] and error_out["properties"]["detail"]["type"] == "string"
+    refused = client.post("/api/chat", json={"text": ""})
+    assert refused.status_code == 422 and set(refused.json()) == set(error_out["properties"])
+
+
 def test_an_oversized_body_is_refused_before_it_is_read(client: httpx.Client) -> None:
     response = client.post("/api/chat", content=b'{"text": "' + b"a" * 400_000 + b'"}',
                            headers={"Content-Type": "application/json"})

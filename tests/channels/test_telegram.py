@@ -62,6 +62,12 @@ def test_a_wrong_secret_token_is_refused(client: httpx.Client, telegram: FakeTel
     assert telegram.sent_to(chat) == []
 
 
+@pytest.mark.parametrize("update", [[1, 2], 5, "xin chào", {}])
+def test_an_update_that_is_not_one_is_refused_not_a_crash(client: httpx.Client, update: object) -> None:
+    response = post_update(client, update)                 # a JSON list or scalar raised AttributeError: a 500
+    assert response.status_code == 400 and response.json()["detail"] == "Cập nhật không hợp lệ."
+
+
 def test_text_is_answered_through_the_gateway_after_a_typing_indicator(client: httpx.Client,
                                                                        telegram: FakeTelegram, chat: int) -> None:
     started = time.monotonic()

@@ -191,3 +191,23 @@ def test_serving_encoder_agrees_with_converted_model_and_loads_torch_lazily(mode
     assert int(np.argmax(passages @ serving.encode_queries(["làm lại căn cước công dân bị mất"])[0])) == 0
     with pytest.raises(FileNotFoundError, match="make setup"):
         ServingEncoder(model_dir.parent / "absent")
+
+
+def test_a_query_asked_again_reuses_its_vector_without_a_forward_pass(model_dir: Path, monkeypatch) -> None:
+    from knowledge_base.search import serving_encoder
+    from knowledge_base.search.serving_encoder import ServingEncoder
+
+    serving = ServingEncoder(model_dir)
+    first = serving.encode_queries(TEXTS[:2])
+    passes: list[list[str]] = []
+    real_query = serving._engine.query
+    monkeypatch.setattr(serving._engine, "query", lambda texts: passes.append(list(texts)) or real_query(texts))
+    again = serving.encode_queries([TEXTS[1], TEXTS[2], TEXTS[0], TEXTS[2]])
+    assert passes == [[TEXTS[2]]]                              # only the new text, once
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
+    assert np.array_equal(again[1], again[3])
+    again[0] *= 0                                              # callers get their own copy
+    assert np.array_equal(serving.encode_queries([TEXTS[1]])[0], first[1])
+    monkeypatch.setattr(serving_encoder, "QUERY_CACHE_SIZE", 2)
+    serving.encode_queries(["một câu hỏi mới"])                  # the oldest vectors leave the cache
+    assert len(serving._cache) == 2 and TEXTS[0] not in serving._cache

@@ -61,3 +61,8 @@ def test_the_page_draws_its_charts_and_ranges_are_checked(seeded: RunningApp, of
     assert empty.json()["summary"]["answers"] == 0
     assert anonymous.get("/api/staff/analytics").status_code == 401
     assert anonymous.get("/api/staff/analytics.csv").status_code == 401
+
+
+def test_the_schema_documents_the_csv_as_csv(anonymous: httpx.Client) -> None:
+    ok = anonymous.get("/openapi.json").json()["paths"]["/api/staff/analytics.csv"]["get"]["responses"]["200"]
+    assert list(ok["content"]) == ["text/csv"]           # it said application/json

@@ -136,3 +136,15 @@ def test_handover_actions_need_a_session_and_the_csrf_token(anonymous: httpx.Cli
 def test_the_handover_queue_and_page_are_there_for_officers(officer: httpx.Client) -> None:
     assert officer.get("/api/staff/handoffs").json() == []
     assert "Hàng chờ" in officer.get("/staff/handoff").text
+
+
+@pytest.mark.parametrize("method, path", [("GET", ""), ("POST", "/claim"), ("POST", "/messages"), ("POST", "/release"),
+                                          ("POST", "/close")])
+def test_handover_ids_past_what_the_database_holds_are_refused_not_a_crash(officer: httpx.Client, method: str,
+                                                                          path: str) -> None:
+    body = {"text": "Chào anh"} if path == "/messages" else None
+    for handoff_id in (2**64, 2**31, 0):              # 2**64 overflowed the SQLite driver: a 500 before
+        response = officer.request(method, f"/api/staff/handoffs/{handoff_id}{path}", json=body)
+        assert response.status_code == 422 and response.json()["detail"] == "Yêu cầu không hợp lệ.", response.text
+    cursor = officer.get("/api/staff/handoffs/1", params={"after": 2**63})
+    assert cursor.status_code == 422 and cursor.json()["errors"][0].startswith("after:")

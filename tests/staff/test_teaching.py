@@ -52,3 +52,9 @@ def test_teach_use_at_once_list_undo_and_export(officer: httpx.Client, anonymous
     undone = officer.get("/api/staff/examples", params={"removed": True}).json()
     assert undone[0]["removed_by"] == OFFICER[0]
     assert "Đã hoàn tác" in officer.get("/staff/teach").text
+
+
+def test_undoing_an_id_past_what_the_database_holds_is_refused_not_a_crash(officer: httpx.Client) -> None:
+    for example_id in (2**64, 2**31, 0):              # 2**64 overflowed the SQLite driver: a 500 before
+        response = officer.delete(f"/api/staff/examples/{example_id}")
+        assert response.status_code == 422 and response.json()["detail"] == "Yêu cầu không hợp lệ.", response.text
