@@ -54,10 +54,11 @@ class Settings:
     catalogue_source: Path
     # Converted sentence-transformers model folder.
     embedding_model_dir: Path
-    # Rasa server the gateway talks to.
+    # Rasa server(s) the gateway talks to; several, comma-separated: each conversation always goes to the same one.
     rasa_url: str
-    # Rasa port used by `make run`.
+    # Port of the first Rasa server `make run` starts, and how many it starts (the next ones on the next ports).
     rasa_port: int
+    rasa_processes: int
     # Gateway bind address.
     app_host: str
     app_port: int
@@ -124,6 +125,7 @@ def load_settings() -> Settings:
         embedding_model_dir=Path(_env("TTHC_EMBEDDING_MODEL_DIR", str(cache_dir / "e5-small"))),
         rasa_url=_env("TTHC_RASA_URL", "http://127.0.0.1:5005"),
         rasa_port=int(_env("TTHC_RASA_PORT", "5005")),
+        rasa_processes=int(_env("TTHC_RASA_PROCESSES", "2")),
         app_host=_env("TTHC_APP_HOST", "127.0.0.1"),
         app_port=int(_env("TTHC_APP_PORT", "8000")),
         database_url=_env("TTHC_DATABASE_URL", f"sqlite:///{data_dir / 'gateway.db'}"),

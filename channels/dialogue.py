@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import time
+import zlib
 from typing import Any
 
 import httpx
@@ -69,17 +70,22 @@ def parse_rasa_messages(raw: list[dict[str, Any]]) -> list[Reply]:
 
 
 class RasaDialogue:
-    """At most MAX_IN_FLIGHT turns are sent at once; the others wait here, within the same timeout. Rasa works on
-    one turn at a time per process anyway, and a queue inside the HTTP client's pool costs CPU per waiting
-    request (measured under load: a third of the gateway's time went to the pool's bookkeeping)."""
+    """One or several Rasa servers (`TTHC_RASA_URL`, comma-separated). Each conversation always goes to the same
+    server, chosen by a stable hash of its id, so servers that keep their locks in memory never see one
+    conversation at once; behind a balancer with a shared lock store (the cluster) one URL is enough.
 
-    MAX_IN_FLIGHT = 8
+    At most MAX_IN_FLIGHT turns per server are sent at once; the others wait here, within the same timeout: a
+    queue inside the HTTP client's pool costs CPU per waiting request (measured under load: a third of the
+    gateway's time went to the pool's bookkeeping)."""
+
+    MAX_IN_FLIGHT = 64
 
     def __init__(self, base_url: str, timeout: float, latency: Histogram | None = None, token: str = "") -> None:
         limits = httpx.Limits(max_connections=self.MAX_IN_FLIGHT, max_keepalive_connections=self.MAX_IN_FLIGHT)
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
+        self._clients = [httpx.AsyncClient(base_url=url.strip(), timeout=timeout, limits=limits)
+                         for url in base_url.split(",") if url.strip()]
         self._timeout = timeout
-        self._in_flight = asyncio.Semaphore(self.MAX_IN_FLIGHT)
+        self._in_flight = [asyncio.Semaphore(self.MAX_IN_FLIGHT) for _ in self._clients]
         self._auth = {"token": token} if token else {}          # Rasa's HTTP API (`rasa run --auth-token`)
         self._latency = latency
 
@@ -95,8 +101,9 @@ class RasaDialogue:
 
     async def _send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
         try:
-            async with asyncio.timeout(self._timeout), self._in_flight:
-                response = await self._client.post(
+            server = zlib.crc32(conversation_id.encode()) % len(self._clients)
+            async with asyncio.timeout(self._timeout), self._in_flight[server]:
+                response = await self._clients[server].post(
                     "/webhooks/rest/webhook",
                     json={"sender": conversation_id, "message": text,
                           "metadata": {"channel": channel, "request_id": current_request_id()}},
@@ -108,16 +115,20 @@ class RasaDialogue:
             raise DialogueUnavailable(type(exc).__name__) from exc
 
     async def status(self) -> dict[str, Any]:
-        """Raises DialogueUnavailable unless Rasa is up with a model loaded."""
-        try:
-            response = await self._client.get("/status", params=self._auth, timeout=5)
-            response.raise_for_status()
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise DialogueUnavailable(type(exc).__name__) from exc
-        if not body.get("model_id"):
-            raise DialogueUnavailable("Rasa is running without a model")
-        return {"model_id": body["model_id"]}
+        """Raises DialogueUnavailable unless every Rasa server is up with a model loaded."""
+        model_ids = set()
+        for client in self._clients:
+            try:
+                response = await client.get("/status", params=self._auth, timeout=5)
+                response.raise_for_status()
+                body = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise DialogueUnavailable(type(exc).__name__) from exc
+            if not body.get("model_id"):
+                raise DialogueUnavailable("Rasa is running without a model")
+            model_ids.add(body["model_id"])
+        return {"model_id": ",".join(sorted(model_ids)), "servers": len(self._clients)}
 
     async def close(self) -> None:
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()

@@ -1,4 +1,5 @@
-"""Start and stop the two processes: the Rasa server and the FastAPI gateway.
+"""Start and stop the processes of `make run`: the FastAPI gateway and the Rasa servers (TTHC_RASA_PROCESSES, two
+by default: Rasa works on one turn at a time per process, so a second one puts the other core to work).
 
 `make run` uses this module as a program; the integration tests use `Stack` on free ports. Rasa's endpoints
 (action server, tracker store, lock store) are written for each run by `write_endpoints`.
@@ -26,6 +27,9 @@ class StackConfig:
     app_host: str = SETTINGS.app_host
     app_port: int = SETTINGS.app_port
     rasa_port: int = SETTINGS.rasa_port
+    # Rasa servers: each on its own core; the gateway sends each conversation always to the same one.
+    rasa_processes: int = SETTINGS.rasa_processes
+    rasa_ports: tuple[int, ...] = ()       # empty: rasa_port and the ports after it
     data_dir: Path = SETTINGS.data_dir
     log_dir: Path | None = None          # None: gateway logs to the console, Rasa to data_dir/logs
     env: dict[str, str] = field(default_factory=dict)     # extra TTHC_* settings for the gateway
@@ -44,8 +48,17 @@ class StackConfig:
         return f"http://127.0.0.1:{self.app_port}"
 
     @property
+    def ports_of_rasa(self) -> tuple[int, ...]:
+        return self.rasa_ports or tuple(self.rasa_port + n for n in range(self.rasa_processes))
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.ports_of_rasa]
+
+    @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        """The first Rasa server (they share the tracker store: any of them reads any conversation)."""
+        return self.rasa_urls[0]
 
 
 def tracker_store_yaml(url: str) -> str:
@@ -105,12 +118,17 @@ class Stack(ManagedProcesses):
         endpoints = write_endpoints(cfg.data_dir / "rasa-endpoints.yml", f"{cfg.app_url}/webhook", cfg.action_token,
                                     cfg.tracker_store_url)
         self.group.spawn("gateway", gateway_command(cfg.app_host, cfg.app_port),
-                         {"TTHC_RASA_URL": cfg.rasa_url, "TTHC_DATA_DIR": str(cfg.data_dir),
+                         {"TTHC_RASA_URL": ",".join(cfg.rasa_urls), "TTHC_DATA_DIR": str(cfg.data_dir),
                           "TTHC_APP_PORT": str(cfg.app_port), "TTHC_RASA_TOKEN": cfg.rasa_token,
                           "TTHC_ACTION_TOKEN": cfg.action_token, "TTHC_TRACKER_STORE_URL": cfg.tracker_store_url,
                           **cfg.env},
                          to_console=cfg.log_dir is None)
-        self.group.spawn("rasa", rasa_command(cfg.rasa_port, endpoints, cfg.rasa_token), {})
+        for name, port in zip(self.rasa_names, cfg.ports_of_rasa):
+            self.group.spawn(name, rasa_command(port, endpoints, cfg.rasa_token), {})
+
+    @property
+    def rasa_names(self) -> list[str]:
+        return ["rasa"] + [f"rasa-{n}" for n in range(2, len(self.config.ports_of_rasa) + 1)]
 
     def wait_healthy(self, timeout: float = 300) -> None:
         self.group.wait_for(self.config.app_url + "/health", timeout)
@@ -123,7 +141,8 @@ def main() -> None:
     args = parser.parse_args()
     stack = Stack(StackConfig(app_port=args.port, rasa_port=args.rasa_port))
     url = stack.config.app_url
-    stack.run_in_foreground(lambda: f"Starting Rasa (log: {stack.log_paths['rasa']}) and the gateway…",
+    stack.run_in_foreground(lambda: f"Starting {len(stack.rasa_names)} Rasa server(s) (logs: "
+                                    f"{stack.log_paths['rasa'].parent}) and the gateway…",
                             f"\n  Web chat ready: {url}/\n  Staff console: {url}/staff\n  API docs: {url}/docs"
                             "\n  Press Ctrl-C to stop.\n")
 

@@ -24,6 +24,7 @@ import httpx
 
 from scripts.cluster import Cluster, ClusterConfig, scratch_database
 from scripts.stack import Stack, StackConfig, free_port
+from settings import SETTINGS
 
 TARGET_P95_MS = 300
 CONVERSATIONS = [
@@ -119,6 +120,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--url")
     parser.add_argument("--cluster", action="store_true", help="start nginx + 2 gateways + 2 Rasa and load them")
+    parser.add_argument("--rasa-processes", type=int, default=SETTINGS.rasa_processes,
+                        help="Rasa servers of the stack it starts (default: as make run)")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     if args.url:
@@ -134,7 +137,8 @@ def main() -> None:
             print(f"cluster on {cluster.config.url} (logs in {data / 'logs'})", flush=True)
             report(rates, args.seconds, cluster.config.url)
         return
-    config = StackConfig(app_port=free_port(), rasa_port=free_port(), data_dir=data, log_dir=data / "logs",
+    config = StackConfig(app_port=free_port(), rasa_ports=tuple(free_port() for _ in range(args.rasa_processes)),
+                         data_dir=data, log_dir=data / "logs",
                          env=unlimited)
     with Stack(config) as stack:
         print(f"stack on {stack.config.app_url} (logs in {data / 'logs'})", flush=True)

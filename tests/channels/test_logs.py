@@ -10,9 +10,8 @@ import logging
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.testclient import TestClient
 
 from channels.action_server import message_request_id
@@ -21,6 +20,7 @@ from channels.dialogue import RasaDialogue
 from channels.logs import StderrHandler, configure_logging, make_handler
 from channels.request_id import (HEADER, IdHandoff, RequestContext, accepted, bind_request_id, bind_telegram_update,
                                  current_request_id, telegram_updates)
+from tests.fakes.server import ServerThread
 
 USER_TEXT = "Nguyễn Văn An 0912345678 hỏi làm lại căn cước"
 FRESH = re.compile(r"^[0-9a-f]{16}$")
@@ -228,18 +228,20 @@ def test_the_handoff_is_bounded() -> None:
 
 def test_rasa_gets_the_request_id_in_the_message_metadata() -> None:
     sent: list[dict] = []
+    rasa = FastAPI()
 
-    def rasa(request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(request.content))
-        return httpx.Response(200, json=[{"text": "Dạ."}])
+    @rasa.post("/webhooks/rest/webhook")
+    async def message(request: Request) -> list[dict]:
+        sent.append(await request.json())
+        return [{"text": "Dạ."}]
 
-    async def ask() -> None:
-        dialogue = RasaDialogue("http://rasa.test", 5)
-        dialogue._client = httpx.AsyncClient(base_url="http://rasa.test", transport=httpx.MockTransport(rasa))
+    async def ask(url: str) -> None:
+        dialogue = RasaDialogue(url, 5)
         bind_request_id("to-rasa-00001")
         await dialogue.send("web:abc", "xin chào", "web")
         await dialogue.close()
-    asyncio.run(ask())
+    with ServerThread(rasa) as server:
+        asyncio.run(ask(server.url))
     assert sent[0]["metadata"] == {"channel": "web", "request_id": "to-rasa-00001"}
 
 

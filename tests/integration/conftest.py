@@ -42,7 +42,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, zalo_server, telegram_server
            "TTHC_ADMIN_TOKEN": ADMIN_TOKEN, "TTHC_NOTIFY_INTERVAL_SECONDS": "0.5",
            "TTHC_STAFF_ADMIN_USER": STAFF_ADMIN[0], "TTHC_STAFF_ADMIN_PASSWORD": STAFF_ADMIN[1],
            "TTHC_OFFICE_HOURS": "Mon-Sun 00:00-23:59", "TTHC_CHAT_RATE_PER_MINUTE": "1000"}
-    config = StackConfig(app_port=free_port(), rasa_port=free_port(), data_dir=data_dir, log_dir=data_dir / "logs",
+    config = StackConfig(app_port=free_port(), rasa_ports=(free_port(), free_port()), data_dir=data_dir, log_dir=data_dir / "logs",
                          env=env)
     running = Stack(config)
     running.start()
