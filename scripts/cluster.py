@@ -22,7 +22,8 @@ from typing import Iterator
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scripts.processes import ManagedProcesses, ProcessGroup, free_port, gateway_command, rasa_command
+from scripts.processes import (ManagedProcesses, ProcessGroup, free_port, gateway_command, new_token,
+                               rasa_command)
 from scripts.stack import write_endpoints
 from settings import SETTINGS
 from storage.database import engine_url
@@ -117,8 +118,8 @@ class ClusterConfig:
     database_url: str = field(default_factory=lambda: os.environ.get("TTHC_DATABASE_URL", DEFAULT_DATABASE))
     redis_url: str = field(default_factory=lambda: os.environ.get("TTHC_REDIS_URL") or DEFAULT_REDIS)
     env: dict[str, str] = field(default_factory=dict)         # extra TTHC_* settings for every gateway
-    rasa_token: str = field(default_factory=lambda: SETTINGS.rasa_token or secrets.token_urlsafe(24))
-    action_token: str = field(default_factory=lambda: SETTINGS.action_token or secrets.token_urlsafe(24))
+    rasa_token: str = field(default_factory=lambda: SETTINGS.rasa_token or new_token())
+    action_token: str = field(default_factory=lambda: SETTINGS.action_token or new_token())
 
     @property
     def url(self) -> str:

@@ -3,6 +3,7 @@ children too), logged to files or the console, killed and restarted by name for 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -26,6 +27,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def new_token() -> str:
+    """A fresh token for Rasa's API or the action endpoint: 192 random bits in hex (a command-line value must not
+    start with `-`, which token_urlsafe may produce)."""
+    return secrets.token_hex(24)
+
+
 def gateway_command(host: str, port: int, behind_proxy: bool = False) -> list[str]:
     """No access log: web chat paths carry conversation ids, which must not reach a log. Behind the cluster's nginx
     the client address comes from X-Forwarded-For, trusted from 127.0.0.1 only: nginx appends the address it saw,
@@ -36,6 +43,8 @@ def gateway_command(host: str, port: int, behind_proxy: bool = False) -> list[st
 
 
 def rasa_command(port: int, endpoints: Path, token: str) -> list[str]:
+    if token.startswith("-"):
+        raise SystemExit("TTHC_RASA_TOKEN must not start with '-' (Rasa would read it as an option).")
     if not RASA_MODEL.exists():
         raise SystemExit(f"No trained Rasa model at {RASA_MODEL}; run `make run` (it trains one).")
     # bot.server is `rasa` with two speed fixes to Rasa's per-turn work (see its docstring).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from scripts.processes import ManagedProcesses, ProcessGroup, free_port, gateway_command, rasa_command
+from scripts.processes import (ManagedProcesses, ProcessGroup, free_port, gateway_command, new_token,
+                               rasa_command)
 from settings import SETTINGS
 
 __all__ = ["Stack", "StackConfig", "free_port", "lock_store_yaml", "tracker_store_yaml", "write_endpoints"]
@@ -34,8 +34,8 @@ class StackConfig:
     log_dir: Path | None = None          # None: gateway logs to the console, Rasa to data_dir/logs
     env: dict[str, str] = field(default_factory=dict)     # extra TTHC_* settings for the gateway
     # Rasa's HTTP API and the action endpoint require these even on localhost; fresh ones per run when unset.
-    rasa_token: str = field(default_factory=lambda: SETTINGS.rasa_token or secrets.token_urlsafe(24))
-    action_token: str = field(default_factory=lambda: SETTINGS.action_token or secrets.token_urlsafe(24))
+    rasa_token: str = field(default_factory=lambda: SETTINGS.rasa_token or new_token())
+    action_token: str = field(default_factory=lambda: SETTINGS.action_token or new_token())
     tracker_store: str = ""                 # database URL; empty: SQLite in data_dir (or TTHC_TRACKER_STORE_URL)
 
     @property
