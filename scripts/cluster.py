@@ -11,7 +11,6 @@ and any gateway may run any action; gateways share rate limits and wake each oth
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
 from contextlib import contextmanager
@@ -115,8 +114,10 @@ class ClusterConfig:
     gateways: int = 2
     rasas: int = 2
     data_dir: Path = SETTINGS.data_dir / "cluster"
-    database_url: str = field(default_factory=lambda: os.environ.get("TTHC_DATABASE_URL", DEFAULT_DATABASE))
-    redis_url: str = field(default_factory=lambda: os.environ.get("TTHC_REDIS_URL") or DEFAULT_REDIS)
+    # TTHC_DATABASE_URL when it names PostgreSQL (the embedded SQLite default cannot be shared), else the local one.
+    database_url: str = field(default_factory=lambda: DEFAULT_DATABASE if SETTINGS.database_url.startswith("sqlite")
+                              else SETTINGS.database_url)
+    redis_url: str = field(default_factory=lambda: SETTINGS.redis_url or DEFAULT_REDIS)
     env: dict[str, str] = field(default_factory=dict)         # extra TTHC_* settings for every gateway
     rasa_token: str = field(default_factory=lambda: SETTINGS.rasa_token or new_token())
     action_token: str = field(default_factory=lambda: SETTINGS.action_token or new_token())

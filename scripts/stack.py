@@ -7,7 +7,6 @@ by default: Rasa works on one turn at a time per process, so a second one puts t
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +39,13 @@ class StackConfig:
 
     @property
     def tracker_store_url(self) -> str:
-        return self.tracker_store or os.environ.get("TTHC_TRACKER_STORE_URL") or \
-            f"sqlite:///{self.data_dir / 'rasa_tracker.db'}"
+        """Explicit, else the settings' (TTHC_TRACKER_STORE_URL) for the default data folder; another data folder
+        (tests, load runs) gets its own SQLite file."""
+        if self.tracker_store:
+            return self.tracker_store
+        if self.data_dir == SETTINGS.data_dir:
+            return SETTINGS.tracker_store_url
+        return f"sqlite:///{self.data_dir / 'rasa_tracker.db'}"
 
     @property
     def app_url(self) -> str:
