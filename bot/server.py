@@ -11,12 +11,29 @@ takes exactly `rasa`'s arguments). Measured with py-spy under `make load`, they 
   DIET's matrices here are small, and spreading them over both cores cost more CPU than it saved time, CPU the
   gateway needs under load (measured: 41.6 -> 35.8 ms of Rasa CPU per message).
 
+And two fixes of what Rasa writes to its log:
+
+* Rasa's structured log events may carry what a citizen typed (`rest.message.received.failure` logs the message
+  text when a turn fails). Those fields (Rasa's own list of anonymizable keys) are replaced by a placeholder.
+* Several Rasa servers started together race to create the tracker store's tables; the loser logged an ERROR at
+  every start. Table creation is now retried briefly, so the loser finds the winner's tables.
+
 This module must not import anything from the rest of the application."""
 from __future__ import annotations
 
 import functools
 import os
+import time
 from typing import Any, Callable, Dict
+
+HIDDEN = "[hidden]"
+# Every key rasa.utils.log_utils._anonymizer treats as conversation content (Rasa 3.6).
+CONVERSATION_CONTENT_KEYS = frozenset({
+    "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
+    "prediction_events", "tracker_latest_message", "prefilled_slots", "message", "response", "slot_candidates",
+    "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states", "successes", "current_entity",
+    "next_entity", "states", "entity", "token_text", "user_message", "json_message",
+})
 
 
 def cached_validator(spec: Callable[[], Dict[str, Any]]) -> Any:
@@ -67,6 +84,44 @@ def sqlite_tracker_store_without_flush_per_commit() -> None:
             _sqlite_wal(dbapi_connection, record)
 
 
+def hide_conversation_content(_logger: Any, _method: str, event_dict: Dict[str, Any]) -> Dict[str, Any]:
+    """structlog processor: no conversation content in a log event."""
+    for key in CONVERSATION_CONTENT_KEYS.intersection(event_dict):
+        event_dict[key] = HIDDEN
+    return event_dict
+
+
+def log_no_conversation_content() -> None:
+    """Rasa's structlog configuration runs `_anonymizer` first on every event: it now hides content instead."""
+    from rasa.utils import log_utils
+
+    log_utils._anonymizer = hide_conversation_content
+
+
+def create_tables_retrying(create_all: Callable[..., None], attempts: int = 10,
+                           pause: float = 0.2) -> Callable[..., None]:
+    """`create_all` retried while another process creates the same tables (checkfirst then sees them)."""
+    import sqlalchemy.exc
+
+    def create(*args: Any, **kwargs: Any) -> None:
+        for attempt in range(attempts):
+            try:
+                return create_all(*args, **kwargs)
+            except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(pause)
+
+    return create
+
+
+def tracker_tables_created_once() -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    metadata = SQLTrackerStore.Base.metadata
+    metadata.create_all = create_tables_retrying(metadata.create_all)  # type: ignore[method-assign]
+
+
 def one_thread_per_prediction() -> None:
     for name in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS"):
         os.environ.setdefault(name, "1")               # read by Rasa when it loads the model
@@ -76,6 +131,8 @@ def apply() -> None:
     one_thread_per_prediction()
     reuse_action_response_validator()
     sqlite_tracker_store_without_flush_per_commit()
+    log_no_conversation_content()
+    tracker_tables_created_once()
 
 
 def main() -> None:

@@ -11,8 +11,6 @@ from replies.model import Choice, Fact, Facts, Paragraph, Reply
 
 SUBSCRIBE_INTENT = "subscribe_dossier"
 PORTAL = "https://dichvucong.gov.vn"
-WHERE_PRINTED = ("Mã hồ sơ được in trên phiếu hẹn trả kết quả (giấy tiếp nhận hồ sơ) và trong tin nhắn SMS "
-                 "gửi khi anh/chị nộp hồ sơ, ví dụ: H45.22-231015-0012.")
 STATUS_LABELS = {
     Status.RECEIVED: "đã tiếp nhận, chờ giải quyết",
     Status.IN_PROGRESS: "đang giải quyết",
@@ -28,13 +26,13 @@ def _minutes(span: timedelta) -> int:
     return max(1, round(span.total_seconds() / 60))
 
 
+# The dossier form asks for the code again right after these two (utter_ask_dossier_code says where it is printed).
 def no_code_found() -> Reply:
-    return Reply.plain(f"Dạ, em chưa thấy mã hồ sơ trong tin nhắn của anh/chị. {WHERE_PRINTED}")
+    return Reply.plain("Dạ, em chưa thấy mã hồ sơ trong tin nhắn của anh/chị.")
 
 
 def not_found(code: str) -> Reply:
-    return Reply.plain(f"Dạ, em không tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại mã giúp em (đối chiếu với "
-                       "phiếu hẹn hoặc tin nhắn SMS) và gửi lại ạ.")
+    return Reply.plain(f"Dạ, em không tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại giúp em từng ký tự của mã ạ.")
 
 
 def wrong_digits(code: str, remaining: int) -> Reply:

@@ -169,6 +169,18 @@ def is_note_group(group: str | None) -> bool:
     return bool(group and _NOTE_GROUP_RE.match(group))
 
 
+COMMON_DOCUMENTS = "Giấy tờ chung"
+
+
+def case_groups(documents: Sequence[Document]) -> list[tuple[str | None, list[Document]]]:
+    """Documents by case group, in the catalogue's order, except that the documents every applicant hands in (no
+    group) come first: the catalogue sometimes lists them after the cases ("Trường hợp ủy quyền …")."""
+    groups: dict[str | None, list[Document]] = {}
+    for doc in documents:
+        groups.setdefault(doc.group, []).append(doc)
+    return sorted(groups.items(), key=lambda group: group[0] is not None)
+
+
 def quantity_text(doc: Document) -> str:
     parts = []
     if doc.original:
@@ -191,23 +203,18 @@ def _body_documents(proc: Procedure) -> list[Block] | None:
     listed = [d for d in proc.documents if not is_note_group(d.group)]
     docs = [d for d in listed if quantity_text(d)] or listed
     notes = len(proc.documents) - len(docs)
-    groups: list[tuple[str | None, list[Document]]] = []
-    for doc in docs:
-        if groups and groups[-1][0] == doc.group:
-            groups[-1][1].append(doc)
-        else:
-            groups.append((doc.group, [doc]))
-    several = len({g for g, _ in groups}) > 1
+    groups = case_groups(docs)
+    several = len(groups) > 1
     blocks: list[Block] = [_paragraph("Dạ, hồ sơ anh/chị cần chuẩn bị gồm:")]
     later: list[str] = []
     if len(groups) > MAX_GROUPS:                           # many cases: first one in full, then names
-        later = [g or "Giấy tờ khác" for g, _ in groups[1:]]
+        later = [g for g, _ in groups[1:] if g]
         groups = groups[:1]
     shown = 0
     for group, items in groups:
         if shown >= MAX_DOCUMENTS:
             break
-        title = (_shorten(group, 120) if group else "Giấy tờ khác") if several else None
+        title = (_shorten(group, 120) if group else COMMON_DOCUMENTS) if several else None
         listed_items = [_checklist_item(doc) for doc in items[:MAX_DOCUMENTS - shown]]
         shown += len(listed_items)
         blocks.append(Checklist(title=title, items=listed_items))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from knowledge_base.answers.compose import (channel_names, is_note_group, legal_rank, legal_text, quantity_text,
-                                            split_steps)
+from knowledge_base.answers.compose import (case_groups, channel_names, is_note_group, legal_rank, legal_text,
+                                            quantity_text, split_steps)
 from knowledge_base.catalogue.models import Procedure
 from knowledge_base.catalogue.parse import MISSING
 
@@ -70,13 +70,8 @@ def _clean(text: str | None) -> str | None:
 
 
 def _groups(proc: Procedure) -> list[DocumentGroup]:
-    groups: list[DocumentGroup] = []
-    for doc in proc.documents:
-        item = SheetDocument(doc.name, quantity_text(doc), doc.form)
-        if groups and groups[-1].title == doc.group:
-            groups[-1].documents.append(item)
-        else:
-            groups.append(DocumentGroup(doc.group, [item], is_note_group(doc.group)))
+    groups = [DocumentGroup(title, [SheetDocument(d.name, quantity_text(d), d.form) for d in docs],
+                            is_note_group(title)) for title, docs in case_groups(proc.documents)]
     if len({g.title for g in groups}) == 1 and groups and not groups[0].is_note:
         groups = [DocumentGroup(None, [d for g in groups for d in g.documents])]
     return groups

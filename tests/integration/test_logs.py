@@ -1,6 +1,7 @@
 """The gateway's log file with the real Rasa server: one chat message's request id on the line where it comes in,
 on the action endpoint's lines (Rasa called back with the id it was given in the message metadata) and on the
-lines where the reply goes out; the message's words, the conversation id and the tokens nowhere in the file."""
+lines where the reply goes out; the message's words, the conversation id and the tokens nowhere in the gateway's
+or Rasa's logs."""
 from __future__ import annotations
 
 import json
@@ -54,7 +55,7 @@ def test_one_request_id_follows_a_message_through_rasa_and_the_action_and_back(s
     user_events = [e for e in tracker["events"] if e["event"] == "user"]
     assert user_events[-1]["metadata"]["request_id"] == request_id
 
-    log = stack.log_paths["gateway"].read_text(encoding="utf-8", errors="replace")
+    log = "".join(path.read_text(encoding="utf-8", errors="replace") for path in stack.log_paths.values())
     for secret in (words, "Lê Thị Hoa", body["sender_id"], stack.config.rasa_token, stack.config.action_token,
                    ADMIN_TOKEN, STAFF_ADMIN[1]):
         assert secret not in log
@@ -67,3 +68,13 @@ def test_without_a_usable_id_the_gateway_makes_one(stack: Stack) -> None:
     assert len(made) == 16 and int(made, 16) >= 0
     wait_for(lambda: [line for line in gateway_lines(stack)
                       if line.get("request_id") == made and line["msg"] == "replies out"], timeout=10)
+
+
+def test_rasa_servers_started_together_log_no_error(stack: Stack) -> None:
+    """They share one tracker store and race to create its tables: the loser retries instead of logging an error."""
+    rasa_logs = {name: path.read_text(encoding="utf-8", errors="replace")
+                 for name, path in stack.log_paths.items() if name.startswith("rasa")}
+    assert len(rasa_logs) == len(stack.config.ports_of_rasa) >= 2
+    for name, log in rasa_logs.items():
+        assert "Rasa server is up and running" in log, name
+        assert "Could not create tables" not in log, name

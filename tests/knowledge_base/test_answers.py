@@ -50,7 +50,9 @@ def test_birth_documents_are_checklists_per_case_group(birth: Procedure) -> None
     assert content.title == "Thủ tục đăng ký khai sinh (cấp xã)" and content.source_url == birth.url
     assert content.blocks[0] == Paragraph(text="Dạ, hồ sơ anh/chị cần chuẩn bị gồm:")
     checklists = {c.title: c.items for c in blocks(content, Checklist)}
-    assert list(checklists)[:2] == ["Giấy tờ phải nộp", "Giấy tờ phải xuất trình"]
+    # The declaration form, which the portal lists last and outside any group, comes first.
+    assert list(checklists) == ["Giấy tờ chung", "Giấy tờ phải nộp", "Giấy tờ phải xuất trình"]
+    assert checklists["Giấy tờ chung"][0].name.startswith("Tờ khai đăng ký khai sinh theo mẫu")
     certificate = next(i for i in checklists["Giấy tờ phải nộp"] if i.name.startswith("Giấy chứng sinh"))
     assert certificate.quantity == "1 bản chính" and certificate.form is None
     assert any(i.name.startswith("Tờ khai đăng ký khai sinh theo mẫu") for items in checklists.values() for i in items)
@@ -186,6 +188,25 @@ def test_overview_summarises_and_invites_a_follow_up(birth: Procedure) -> None:
 def test_small_vnd_amounts_are_flagged_without_a_note() -> None:
     proc = minimal(channels=[Channel(channel="Trực tiếp", time_value=1, time_text="1", fee="20 VNĐ")])
     assert "kiểm tra lại tại đường dẫn nguồn" in text(proc, Aspect.FEE)
+
+
+def test_documents_every_applicant_hands_in_come_before_the_cases() -> None:
+    proc = minimal(documents=[
+        Document(name="Văn bản ủy quyền cho cá nhân", group="Trường hợp ủy quyền", copy=1),
+        Document(name="Giấy đề nghị đăng ký hộ kinh doanh", original=1),
+        Document(name="Hợp đồng dịch vụ bưu chính", group="Trường hợp nộp qua bưu chính", copy=1),
+        Document(name="Hợp đồng với tổ chức làm dịch vụ", group="Trường hợp ủy quyền", copy=1),
+    ])
+    checklists = [(c.title, [i.name for i in c.items]) for c in blocks(compose_answer(proc, Aspect.DOCUMENTS),
+                                                                      Checklist)]
+    assert checklists == [
+        ("Giấy tờ chung", ["Giấy đề nghị đăng ký hộ kinh doanh"]),
+        ("Trường hợp ủy quyền", ["Văn bản ủy quyền cho cá nhân", "Hợp đồng với tổ chức làm dịch vụ"]),
+        ("Trường hợp nộp qua bưu chính", ["Hợp đồng dịch vụ bưu chính"]),
+    ]
+    sheet = procedure_sheet(proc)                           # the staff console's sheet, in the same order
+    assert [(g.title, [d.name for d in g.documents]) for g in sheet.document_groups] == \
+        [(None if title == "Giấy tờ chung" else title, names) for title, names in checklists]
 
 
 def test_documents_without_quantity_are_still_listed_when_nothing_else_is() -> None:
