@@ -37,14 +37,15 @@ COPY --from=build /opt/venv /opt/venv
 # config.yml and bot/ (the Vietnamese tokenizer component, credentials.yml) and the trained model; root-owned.
 COPY --from=build /app /app
 COPY deploy/rasa/endpoints.yml deploy/rasa/entrypoint.py /app/deploy/rasa/
+COPY settings.py /app/
 WORKDIR /app
 USER 10001:10001
 EXPOSE 5005
 # GET / answers "Hello from Rasa" without the token.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=180s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5005/', timeout=4)"]
-# The entrypoint checks the required settings, derives the lock store's from TTHC_REDIS_URL, replaces ${VAR} in the
-# arguments from the environment, then runs `rasa ARGS`: the same flags as `make run` (scripts/), listening on every
+# The entrypoint checks the required settings, derives the lock store's from TTHC_REDIS_URL, replaces ${TTHC_RASA_TOKEN} in
+# the arguments, then runs `rasa ARGS`: the same flags as `make run` (scripts/), listening on every
 # interface of the container, the HTTP API guarded by TTHC_RASA_TOKEN.
 ENTRYPOINT ["python", "/app/deploy/rasa/entrypoint.py"]
 CMD ["run", "--model", ".cache/rasa-models/assistant.tar.gz", "--endpoints", "deploy/rasa/endpoints.yml", \

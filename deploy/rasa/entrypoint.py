@@ -3,18 +3,18 @@
 - deploy/rasa/endpoints.yml takes its values from the environment (Rasa substitutes ${VAR}); the Redis lock store
   needs host, port and database apart, so they are derived here from TTHC_REDIS_URL (one URL for the gateways and
   Rasa, as in `make run-cluster`).
-- `${VAR}` in ARGS is replaced from the environment (the image's default command passes
+- `${TTHC_RASA_TOKEN}` in ARGS is replaced by that setting (the image's default command passes
   `--auth-token ${TTHC_RASA_TOKEN}`; Kubernetes may expand `$(VAR)` itself, Compose `${VAR}`).
 - `--enable-api` is refused without a non-empty `--auth-token`: Rasa's HTTP API is never open.
 
-Standard library only: it runs with the Rasa image's Python 3.10.
+Standard library and settings.py only (the settings are read there, once): it runs with the Rasa image's Python 3.10.
 """
 from __future__ import annotations
 
 import os
 import re
 import sys
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 REQUIRED = ("TTHC_ACTION_TOKEN", "TTHC_TRACKER_STORE_URL", "TTHC_REDIS_URL")
@@ -42,23 +42,26 @@ def lock_store_env(redis_url: str) -> dict[str, str]:
     }
 
 
-def container_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment `rasa` runs with: `environ` checked, plus the lock store's parts."""
-    missing = [name for name in REQUIRED if not environ.get(name)]
+def container_env(settings: Any) -> dict[str, str]:
+    """What `rasa` needs in its environment besides the settings (`settings.Settings`, checked): the lock store's
+    parts."""
+    values = {"TTHC_ACTION_TOKEN": settings.action_token, "TTHC_TRACKER_STORE_URL": settings.tracker_store_url,
+              "TTHC_REDIS_URL": settings.redis_url}
+    missing = [name for name in REQUIRED if not values[name]]
     if missing:
         raise SettingsError("set " + ", ".join(missing))
-    if not environ["TTHC_TRACKER_STORE_URL"].startswith(("postgresql://", "postgres://")):
+    if not settings.tracker_store_url.startswith(("postgresql://", "postgres://")):
         raise SettingsError("TTHC_TRACKER_STORE_URL must be postgresql://user:password@host:port/database "
                             "(plain postgresql://: the Rasa image has psycopg2)")
-    return {**environ, **lock_store_env(environ["TTHC_REDIS_URL"]), "RASA_TELEMETRY_ENABLED": "false"}
+    return {**lock_store_env(settings.redis_url), "RASA_TELEMETRY_ENABLED": "false"}
 
 
-def rasa_args(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """`argv` with ${VAR} replaced from `environ`; an API without a token is refused."""
+def rasa_args(argv: Sequence[str], values: Mapping[str, str]) -> list[str]:
+    """`argv` with ${VAR} replaced from `values`; an API without a token is refused."""
     def value(match: re.Match[str]) -> str:
-        if not environ.get(match.group(1)):
+        if not values.get(match.group(1)):
             raise SettingsError(f"set {match.group(1)}")
-        return environ[match.group(1)]
+        return values[match.group(1)]
 
     args = [VARIABLE.sub(value, arg) for arg in argv]
     if "--enable-api" in args:
@@ -69,13 +72,17 @@ def rasa_args(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
 
 
 def main(argv: Sequence[str]) -> None:
+    from settings import load_settings            # /app, on the image's PYTHONPATH
+
+    settings = load_settings()
     try:
-        env = container_env(os.environ)
-        args = rasa_args(argv, env)
+        extra = container_env(settings)
+        args = rasa_args(argv, {"TTHC_RASA_TOKEN": settings.rasa_token})
     except SettingsError as exc:
         sys.exit(f"rasa container: {exc}")
-    # bot.server is `rasa` with two speed fixes to Rasa's per-turn work (see its docstring), as `make run` uses.
-    os.execvpe(sys.executable, [sys.executable, "-m", "bot.server", *args], {**env, "PYTHONPATH": "/app"})
+    os.environ.update(extra)                      # endpoints.yml's ${VAR}s: Rasa reads them from its environment
+    # bot.server is `rasa` with speed fixes to Rasa's per-turn work (see its docstring), as `make run` uses.
+    os.execvp(sys.executable, [sys.executable, "-m", "bot.server", *args])
 
 
 if __name__ == "__main__":

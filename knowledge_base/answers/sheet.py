@@ -72,8 +72,8 @@ def _clean(text: str | None) -> str | None:
 def _groups(proc: Procedure) -> list[DocumentGroup]:
     groups = [DocumentGroup(title, [SheetDocument(d.name, quantity_text(d), d.form) for d in docs],
                             is_note_group(title)) for title, docs in case_groups(proc.documents)]
-    if len({g.title for g in groups}) == 1 and groups and not groups[0].is_note:
-        groups = [DocumentGroup(None, [d for g in groups for d in g.documents])]
+    if len(groups) == 1 and not groups[0].is_note:
+        groups = [DocumentGroup(None, groups[0].documents)]
     return groups
 
 

@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -31,6 +31,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+
+from settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -657,8 +659,8 @@ def test_rasa_endpoints_take_every_value_from_the_environment() -> None:
     with pytest.raises(rasa_entrypoint().SettingsError):
         rasa_entrypoint().rasa_args(["run", "--enable-api"], {})
     with pytest.raises(rasa_entrypoint().SettingsError):
-        rasa_entrypoint().container_env({"TTHC_ACTION_TOKEN": "a", "TTHC_REDIS_URL": "redis://r:6379/0",
-                                         "TTHC_TRACKER_STORE_URL": "sqlite:///rasa.db"})
+        rasa_entrypoint().container_env(replace(SETTINGS, action_token="a", redis_url="redis://r:6379/0",
+                                                tracker_store_url="sqlite:///rasa.db"))
 
 
 def test_gateway_runs_with_the_flags_of_make_run() -> None:
@@ -733,7 +735,7 @@ def test_rasa_image_holds_its_model_inputs_and_custom_components() -> None:
     components = [c["name"] for c in config["pipeline"] + config.get("policies", []) if "." in c["name"]]
     entries = [ROOT.joinpath(*name.split(".")[:-1]).with_suffix(".py") for name in components]
     assert entries, "config.yml names the custom tokenizer"
-    files = local_import_closure(*entries) | {ROOT / "config.yml", ROOT / "bot" / "domain.yml",
+    files = local_import_closure(*entries, DEPLOY / "rasa" / "entrypoint.py") | {ROOT / "config.yml", ROOT / "bot" / "domain.yml",
                                               ROOT / "bot" / "credentials.yml", RASA_ENDPOINTS,
                                               DEPLOY / "rasa" / "entrypoint.py"}
     files |= set((ROOT / "nlu_data").glob("*.yml")) | set((ROOT / "bot" / "data").glob("*.yml"))
