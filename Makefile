@@ -24,7 +24,7 @@ help:
 	@echo "make test   - set up everything that is missing and run the whole test suite"
 	@echo "make demo-data - fill the local dossier store with a few hundred demo dossiers (prints codes to try)"
 	@echo "make telegram - like make run, with the Telegram bot polling (needs TTHC_TELEGRAM_BOT_TOKEN; no public URL)"
-	@echo "make eval   - retrieval quality on the dev set (vs a BM25 baseline)"
+	@echo "make eval   - retrieval quality (vs a BM25 baseline), then conversations (follow-ups, yes/no details)"
 	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
 	@echo "make bench  - search latency, build time and memory at 2.6k and 100k procedures"
 	@echo "make bench-staff - as-you-type latency of the staff console's search over HTTP"
@@ -96,6 +96,7 @@ validate: .venv-rasa/.installed
 
 eval: setup
 	$(APP) -m tools.evaluation.evaluate
+	$(APP) -m tools.evaluation.conversations
 
 eval-nlu: setup
 	$(RASA) test nlu --config config.yml --nlu tests/nlu/test_nlu.yml --model $(RASA_MODEL) --out $(CACHE)/nlu-results

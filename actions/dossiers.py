@@ -104,9 +104,13 @@ class ActionDossierStatus(DossierAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         code = tracker.get_slot("dossier_code")
+        events = [SlotSet("dossier_code", None), SlotSet("dossier_phone_digits", None)]
         if code and tracker.get_slot("dossier_phone_digits") == VERIFIED:
-            say(dispatcher, await self._assistant.status(tracker.sender_id, code))
-        return [SlotSet("dossier_code", None), SlotSet("dossier_phone_digits", None)]
+            reply = await self._assistant.status(tracker.sender_id, code)
+            say(dispatcher, reply)
+            # "thủ tục này cần gì" after the status means the dossier's procedure.
+            events += [SlotSet("procedure_code", c) for c in reply.procedure_codes[:1]]
+        return events
 
 
 class ActionSubscribeDossier(DossierAction):

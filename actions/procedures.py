@@ -50,7 +50,8 @@ class ActionAnswerProcedure(Action):
         if text.startswith("/"):          # a pick the gateway issued carries entities, not words
             text = ""
         chosen = next(tracker.get_latest_entity_values("procedure_code"), None)
-        aspect = _aspect(next(tracker.get_latest_entity_values("aspect"), None))
+        # The aspect of a picked choice, else the one last asked ("à mà em đăng ký lại" keeps asking for documents).
+        aspect = _aspect(next(tracker.get_latest_entity_values("aspect"), None)) or _aspect(tracker.get_slot("aspect"))
         answer = await asyncio.to_thread(self._kb.respond, text, context_code=tracker.get_slot("procedure_code"),
                                          chosen_code=chosen, aspect=aspect)
         code = answer.procedure_codes[0] if answer.kind == "answer" and answer.procedure_codes else None
@@ -63,9 +64,13 @@ class ActionAnswerProcedure(Action):
         events = [SlotSet("aspect", answer.aspect.value), SlotSet("missed_answers", float(misses))]
         if code is not None:
             since = tracker.get_slot("answers_since_rating")
-            if should_ask(since):
+            # One menu per turn: under an answer that offers choices the rating waits for a later answer (on Zalo
+            # a typed "2" would otherwise be ambiguous between the two numbered menus).
+            ask = should_ask(since) and not reply.choices
+            if ask:
                 dispatcher.utter_message(json_message=rating_request(code, question).model_dump(exclude_none=True))
-            events.append(SlotSet("answers_since_rating", 0.0 if should_ask(since) else float(since) + 1))
+            due = should_ask(since)
+            events.append(SlotSet("answers_since_rating", 0.0 if ask else since if due else float(since) + 1))
         if answer.kind == "answer" and answer.procedure_codes:
             events.append(SlotSet("procedure_code", answer.procedure_codes[0]))
         return events

@@ -132,4 +132,5 @@ def status_reply(dossier: Dossier, procedure_name: str | None, timing: Timing, u
     open_ = timing.stage is not None or dossier.status in (Status.RECEIVED, Status.IN_PROGRESS, Status.NEED_SUPPLEMENT)
     choices = [] if update or not open_ else [
         Choice(title="Báo cho tôi khi có kết quả", intent=SUBSCRIBE_INTENT, entities={"dossier_code": dossier.code})]
-    return Reply(title=f"Hồ sơ {dossier.code}", blocks=blocks, choices=choices)
+    return Reply(title=f"Hồ sơ {dossier.code}", blocks=blocks, choices=choices,
+                 procedure_codes=[dossier.procedure_code])

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from knowledge_base.answers.compose import compose_answer, compose_choice_title
+from knowledge_base.answers.details import answer_detail
 from knowledge_base.catalogue import parse
 from knowledge_base.catalogue.build import build_catalogue, load_catalogue
 from knowledge_base.catalogue.models import Procedure
+from knowledge_base.focus import FocusTracker, Move
 from knowledge_base.search.dense import EncoderLike
+from knowledge_base.search.details import DetailKind, DetailQuestion, read_detail
 from knowledge_base.search.engine import Analysis, Scored, SearchConfig, SearchEngine
 from knowledge_base.search.serving_encoder import ServingEncoder
 from knowledge_base.search.taught import TaughtIndex, TaughtMatch
@@ -45,6 +49,10 @@ CLARIFY_TEXT = "Dạ, anh/chị đang hỏi về thủ tục nào ạ? Anh/chị
 ALTERNATIVES_TEXT = "Nếu anh/chị hỏi về thủ tục khác, có thể là một trong các thủ tục sau:"
 # A taught example's procedures lead the ranking by this factor over the best ranked candidate.
 TAUGHT_LEAD = 1.1
+# The aspect a yes/no detail belongs to ("còn hộ chiếu thì sao" after "có cần ảnh thẻ không" asks for documents).
+DETAIL_ASPECTS = {DetailKind.DOCUMENT: Aspect.DOCUMENTS, DetailKind.ONLINE: Aspect.ONLINE, DetailKind.POST: Aspect.ONLINE,
+                  DetailKind.IN_PERSON: Aspect.ONLINE, DetailKind.FEE: Aspect.FEE, DetailKind.PROXY: Aspect.APPLICANTS}
+ASK_FOCUS_TEXT = "Dạ, anh/chị hỏi tiếp về thủ tục đang nói hay về thủ tục khác ạ?"
 ASK_PROCEDURE_TEXT = (
     "Dạ, anh/chị đang hỏi về thủ tục nào ạ? Anh/chị cho em biết tên thủ tục hoặc việc cần làm, "
     "ví dụ \"đăng ký tạm trú\" hoặc \"cấp hộ chiếu\"."
@@ -80,6 +88,7 @@ class KnowledgeBase:
         self.engine = engine
         self.taught = TaughtIndex(engine.analyze, engine.encoder)     # officers' live examples (search/taught.py)
         self._by_code = {p.code: p for p in procedures}
+        self.focus = FocusTracker(engine, self._by_code)
         self.timings = timings
         self.dense_enabled = dense_enabled
 
@@ -177,8 +186,26 @@ class KnowledgeBase:
             groups.add(group)
         return out
 
+    def _detail_answer(self, proc: Procedure, detail: DetailQuestion | None, asked: Aspect, also: list[Aspect],
+                       alternatives: list[str] | None = None, named: bool = False) -> Reply:
+        """The verdict on a yes/no question about one detail of `proc`, else the asked aspect(s). `named`: the
+        question named the procedure itself, whose name words are then not the detail asked about."""
+        if detail is not None:
+            if named:
+                own = self.engine.name_words(proc.code)
+                detail = replace(detail, words=[w for w in detail.words if w not in own])
+            if detail.words or detail.kind not in (DetailKind.DOCUMENT, DetailKind.OTHER):
+                answer = answer_detail(proc, detail, self.engine.idf)
+                return Reply(kind="answer", content=answer.content, procedure_codes=[proc.code],
+                             choices=self._choices(alternatives or []),
+                             choices_prompt=ALTERNATIVES_TEXT if alternatives else None,
+                             aspect=DETAIL_ASPECTS.get(detail.kind, asked), verdict=answer.verdict)
+        return self._answer(proc, asked, also, alternatives)
+
     def respond(self, text: str, context_code: str | None = None, chosen_code: str | None = None,
                 aspect: Aspect | None = None) -> Reply:
+        """The reply to one message. `context_code` is the procedure in focus (the last one answered), `aspect`
+        the last aspect asked, `chosen_code` a procedure the citizen picked from issued choices."""
         analysis: Analysis = self.engine.analyze(text or "")
         asked = analysis.aspect if analysis.aspect != Aspect.OVERVIEW or aspect is None else aspect
         also = analysis.aspects[1:]           # "ở đâu, cần gì": answer both
@@ -186,21 +213,25 @@ class KnowledgeBase:
             proc = self.get(chosen_code)
             if proc is not None:
                 return self._answer(proc, asked, also)
-        if not analysis.has_content:
-            # Follow-up without procedure words ("còn lệ phí thì sao"): stay on the context procedure.
-            proc = self.get(context_code) if context_code else None
-            if proc is not None:
-                return self._answer(proc, asked, also)
+        detail = read_detail(analysis)
+        focus = self.get(context_code) if context_code else None
+        if focus is None and not analysis.has_content:
             return self._no_match(ASK_PROCEDURE_TEXT, asked)
-        scored = self.engine.rank(analysis, limit=8)
+        scored = self.engine.rank(analysis, limit=8) if analysis.has_content else []
         taught = self._taught_match(analysis)
         if taught is not None:
             scored = self._with_taught(taught, scored)
+        if focus is not None and taught is None:
+            decision = self.focus.decide(focus, text, analysis, detail, scored)
+            if decision.move in (Move.STAY, Move.NARROW):
+                reply = self._detail_answer(self._by_code[decision.code], detail, asked, also)
+                reply.focus = decision.move.value
+                return reply
+            if decision.move is Move.ASK:
+                codes = [focus.code, decision.code]
+                return Reply(kind="clarify", content=Content(), procedure_codes=codes, choices=self._choices(codes),
+                             choices_prompt=ASK_FOCUS_TEXT, aspect=asked, focus=decision.move.value)
         if not scored or not self.engine.is_confident(scored[0]):
-            proc = self.get(context_code) if context_code else None
-            if proc is not None and analysis.aspect != Aspect.OVERVIEW \
-                    and len(analysis.content) <= 2:
-                return self._answer(proc, asked, also)
             return self._no_match(NO_MATCH_TEXT, asked)
         rivals = self._runners_up(scored, CLARIFY_RATIO, MAX_CHOICES - 1)      # as likely as the first: ask
         family = None if taught else self.engine.family(analysis, scored)   # "chứng thực": ask which one
@@ -213,5 +244,6 @@ class KnowledgeBase:
             return Reply(kind="clarify", content=Content(), procedure_codes=codes, choices=self._choices(codes),
                          choices_prompt=CLARIFY_TEXT, aspect=asked)
         alternatives = self._runners_up(scored, ALTERNATIVE_RATIO, MAX_ALTERNATIVES)
-        return self._answer(self._by_code[scored[0].code], asked, also, alternatives)
-
+        reply = self._detail_answer(self._by_code[scored[0].code], detail, asked, also, alternatives, named=True)
+        reply.focus = Move.SWITCH.value if focus is not None else None
+        return reply

@@ -59,6 +59,8 @@ class Reply:
     choices: list[Choice] = field(default_factory=list)
     choices_prompt: str | None = None
     aspect: Aspect = Aspect.OVERVIEW
+    verdict: str | None = None      # a yes/no question about one detail: "yes" | "no" | "undecided"
+    focus: str | None = None        # how the procedure in focus was followed: stay | narrow | switch | ask
 
     @property
     def text(self) -> str:

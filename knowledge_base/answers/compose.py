@@ -54,7 +54,7 @@ def _flat(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _shorten(text: str | None, limit: int) -> str:
+def shorten(text: str | None, limit: int) -> str:
     """One line, cut at a word boundary with an ellipsis when longer than `limit`."""
     text = _flat(text)
     if len(text) <= limit:
@@ -83,9 +83,9 @@ def _names_level(name: str) -> bool:
     return _NAMED_LEVEL_RE.search(name) is not None
 
 
-def _title(proc: Procedure) -> str:
+def procedure_title(proc: Procedure) -> str:
     levels = "" if _names_level(proc.name) else _levels(proc)
-    return _shorten(proc.name, 160) + (f" ({levels})" if levels else "")
+    return shorten(proc.name, 160) + (f" ({levels})" if levels else "")
 
 
 def _paragraph(*lines: str) -> Paragraph:
@@ -100,7 +100,7 @@ def channel_names(proc: Procedure) -> list[str]:
     return [name for name in _CHANNEL_ORDER if name in present]
 
 
-def _channels_phrase(names: Sequence[str]) -> str:
+def channel_phrase(names: Sequence[str]) -> str:
     return _join_vi([_CHANNEL_LABELS.get(n, n.lower()) for n in names])
 
 
@@ -121,7 +121,7 @@ def _fee_key(row: Channel) -> str | None:
     if _SMALL_VND_RE.match(text) and not row.fee_note:     # the portal often means thousands here
         text += " (con số đúng như Cổng ghi, anh/chị vui lòng kiểm tra lại tại đường dẫn nguồn)"
     if row.fee_note:
-        text += f" — ghi chú: {_shorten(row.fee_note, 300)}"
+        text += f" — ghi chú: {shorten(row.fee_note, 300)}"
     return text
 
 
@@ -134,7 +134,7 @@ def _time_key(row: Channel) -> str | None:
 
 
 def _per_channel_facts(groups: list[tuple[str | None, list[str]]], missing: str) -> Facts:
-    return Facts(items=[Fact(label=_channels_phrase(names).capitalize(), value=value or missing)
+    return Facts(items=[Fact(label=channel_phrase(names).capitalize(), value=value or missing)
                         for value, names in groups])
 
 
@@ -146,7 +146,7 @@ def _fee_summary(proc: Procedure) -> str | None:
         return groups[0][0]
     if len(groups) > 2:
         return f"có {len(groups)} mức tùy trường hợp và hình thức nộp"
-    return "; ".join(f"{v} ({_channels_phrase(n)})" for v, n in groups)
+    return "; ".join(f"{v} ({channel_phrase(n)})" for v, n in groups)
 
 
 def _time_summary(proc: Procedure) -> str | None:
@@ -157,7 +157,7 @@ def _time_summary(proc: Procedure) -> str | None:
     if len(groups) == 1:
         text = groups[0][0]
     elif len(groups) == 2:
-        text = "; ".join(f"{v} ({_channels_phrase(n)})" for v, n in groups)
+        text = "; ".join(f"{v} ({channel_phrase(n)})" for v, n in groups)
     else:
         text = f"có {len(groups)} mức tùy trường hợp và hình thức nộp"
     return text + (" (Cổng không ghi rõ đơn vị)" if unitless else "")
@@ -191,21 +191,26 @@ def quantity_text(doc: Document) -> str:
 
 
 def _checklist_item(doc: Document) -> ChecklistItem:
-    return ChecklistItem(name=_shorten(doc.name, MAX_DOCUMENT_CHARS), quantity=quantity_text(doc) or None,
-                         form=_shorten(doc.form, 60) if doc.form else None)
+    return ChecklistItem(name=shorten(doc.name, MAX_DOCUMENT_CHARS), quantity=quantity_text(doc) or None,
+                         form=shorten(doc.form, 60) if doc.form else None)
 
 
 def _body_documents(proc: Procedure) -> list[Block] | None:
+    blocks = document_blocks(proc)
+    return [_paragraph("Dạ, hồ sơ anh/chị cần chuẩn bị gồm:")] + blocks if blocks else None
+
+
+def document_blocks(proc: Procedure) -> list[Block]:
     """Checklists of documents to hand in, one per case group; rows without a quantity (notes,
     headings, "Lưu ý" groups) are only counted, unless nothing else is listed."""
     if not proc.documents:
-        return None
+        return []
     listed = [d for d in proc.documents if not is_note_group(d.group)]
     docs = [d for d in listed if quantity_text(d)] or listed
     notes = len(proc.documents) - len(docs)
     groups = case_groups(docs)
     several = len(groups) > 1
-    blocks: list[Block] = [_paragraph("Dạ, hồ sơ anh/chị cần chuẩn bị gồm:")]
+    blocks: list[Block] = []
     later: list[str] = []
     if len(groups) > MAX_GROUPS:                           # many cases: first one in full, then names
         later = [g for g, _ in groups[1:] if g]
@@ -214,7 +219,7 @@ def _body_documents(proc: Procedure) -> list[Block] | None:
     for group, items in groups:
         if shown >= MAX_DOCUMENTS:
             break
-        title = (_shorten(group, 120) if group else COMMON_DOCUMENTS) if several else None
+        title = (shorten(group, 120) if group else COMMON_DOCUMENTS) if several else None
         listed_items = [_checklist_item(doc) for doc in items[:MAX_DOCUMENTS - shown]]
         shown += len(listed_items)
         blocks.append(Checklist(title=title, items=listed_items))
@@ -223,7 +228,7 @@ def _body_documents(proc: Procedure) -> list[Block] | None:
         blocks.append(_paragraph(f"… và {rest} mục khác, anh/chị xem đầy đủ tại đường dẫn nguồn bên dưới."))
     if later:
         blocks.append(_paragraph(f"Thủ tục còn {len(later)} trường hợp khác, mỗi trường hợp một bộ hồ sơ riêng:"))
-        cases = [_shorten(g, 100) for g in later[:6]]
+        cases = [shorten(g, 100) for g in later[:6]]
         if len(later) > 6:
             cases.append(f"… và {len(later) - 6} trường hợp khác")
         blocks.append(Bullets(items=cases))
@@ -243,15 +248,15 @@ def _body_fee(proc: Procedure) -> list[Block] | None:
         if not hints:
             return None
         return [_paragraph("Dạ, Cổng Dịch vụ công không ghi mức phí riêng; phần mô tả có nêu:",
-                           f"“{_shorten(hints[0], 400)}”")]
+                           f"“{shorten(hints[0], 400)}”")]
     groups = _grouped(proc, _fee_key)
     names = channel_names(proc)
     if len(groups) == 1 and len(names) > 1:
         value = groups[0][0] or ""
         if value == "Miễn phí":
             return [_paragraph(f"Dạ, thủ tục này miễn phí cho cả {len(names)} hình thức nộp "
-                               f"({_channels_phrase(names)}).")]
-        return [_paragraph(f"Dạ, phí, lệ phí như nhau cho cả {len(names)} hình thức nộp ({_channels_phrase(names)}):",
+                               f"({channel_phrase(names)}).")]
+        return [_paragraph(f"Dạ, phí, lệ phí như nhau cho cả {len(names)} hình thức nộp ({channel_phrase(names)}):",
                            value)]
     return [_paragraph("Dạ, phí, lệ phí theo từng hình thức nộp:"),
             _per_channel_facts(groups, "Cổng chưa ghi mức phí")]
@@ -264,29 +269,29 @@ def _body_duration(proc: Procedure) -> list[Block] | None:
     names = channel_names(proc)
     if len(groups) == 1 and len(names) > 1:
         blocks: list[Block] = [_paragraph(f"Dạ, thời hạn giải quyết cho cả {len(names)} hình thức nộp "
-                                          f"({_channels_phrase(names)}): {groups[0][0]}.")]
+                                          f"({channel_phrase(names)}): {groups[0][0]}.")]
     else:
         blocks = [_paragraph("Dạ, thời hạn giải quyết theo từng hình thức nộp:"),
                   _per_channel_facts(groups, "Cổng chưa ghi thời hạn")]
     description = next((_flat(row.description) for row in proc.channels if row.description), None)
     if description:
-        blocks.append(_paragraph(f"Mô tả trên Cổng: “{_shorten(description, 350)}”"))
+        blocks.append(_paragraph(f"Mô tả trên Cổng: “{shorten(description, 350)}”"))
     return blocks
 
 
 def _body_where(proc: Procedure) -> list[Block] | None:
     lines = []
     if proc.agencies:
-        lines.append(f"Dạ, cơ quan thực hiện: {_shorten(proc.agencies, 400)}.")
+        lines.append(f"Dạ, cơ quan thực hiện: {shorten(proc.agencies, 400)}.")
     if proc.competent_agency and proc.competent_agency != proc.agencies:
-        lines.append(f"Cơ quan có thẩm quyền: {_shorten(proc.competent_agency, 300)}.")
+        lines.append(f"Cơ quan có thẩm quyền: {shorten(proc.competent_agency, 300)}.")
     if proc.address:
-        lines.append(f"Địa chỉ tiếp nhận hồ sơ: {_shorten(proc.address, 500)}")
+        lines.append(f"Địa chỉ tiếp nhận hồ sơ: {shorten(proc.address, 500)}")
     if not lines:
         return None
     names = channel_names(proc)
     if names:
-        lines.append(f"Anh/chị có thể nộp hồ sơ {_channels_phrase(names)}.")
+        lines.append(f"Anh/chị có thể nộp hồ sơ {channel_phrase(names)}.")
     return [_paragraph(*lines)]
 
 
@@ -307,7 +312,7 @@ def _body_steps(proc: Procedure) -> list[Block] | None:
     steps, notes = split_steps(proc)
     blocks: list[Block] = [
         _paragraph("Dạ, các bước thực hiện như sau:"),
-        Steps(items=[_shorten(step, MAX_STEP_CHARS) for step in steps[:MAX_STEPS]]),
+        Steps(items=[shorten(step, MAX_STEP_CHARS) for step in steps[:MAX_STEPS]]),
     ]
     after = []
     rest = len(steps) - MAX_STEPS
@@ -323,11 +328,11 @@ def _body_steps(proc: Procedure) -> list[Block] | None:
 def _body_conditions(proc: Procedure) -> list[Block] | None:
     if not proc.conditions:
         return None
-    return [_paragraph("Dạ, yêu cầu, điều kiện thực hiện:", _shorten(proc.conditions, 1500))]
+    return [_paragraph("Dạ, yêu cầu, điều kiện thực hiện:", shorten(proc.conditions, 1500))]
 
 
 def legal_text(item: LegalBasis) -> str:
-    title = _shorten(item.title, 160)
+    title = shorten(item.title, 160)
     if item.number and (item.title == item.number or _flat(item.title).endswith(item.number)):
         return title
     if item.number:
@@ -361,9 +366,9 @@ def _body_result(proc: Procedure) -> list[Block] | None:
         return None
     results = [r for r in proc.result.split("\n") if r.strip()]
     if len(results) == 1:
-        return [_paragraph(f"Dạ, kết quả anh/chị nhận được: {_shorten(results[0], 500)}")]
+        return [_paragraph(f"Dạ, kết quả anh/chị nhận được: {shorten(results[0], 500)}")]
     return [_paragraph("Dạ, kết quả anh/chị có thể nhận được:"),
-            Bullets(items=[_shorten(r, 300) for r in results[:8]])]
+            Bullets(items=[shorten(r, 300) for r in results[:8]])]
 
 
 def _body_online(proc: Procedure) -> list[Block] | None:
@@ -374,17 +379,17 @@ def _body_online(proc: Procedure) -> list[Block] | None:
     if "Trực tuyến" in names:
         lines = ["Dạ, thủ tục này nộp trực tuyến được ạ, qua Cổng Dịch vụ công Quốc gia (dichvucong.gov.vn)."]
         if others:
-            lines.append(f"Ngoài ra anh/chị cũng có thể nộp {_channels_phrase(others)}.")
+            lines.append(f"Ngoài ra anh/chị cũng có thể nộp {channel_phrase(others)}.")
     else:
         lines = ["Dạ, hiện thủ tục này chưa nhận hồ sơ trực tuyến.",
-                 f"Anh/chị có thể nộp {_channels_phrase(others)}."]
+                 f"Anh/chị có thể nộp {channel_phrase(others)}."]
     return [_paragraph(*lines)]
 
 
 def _body_applicants(proc: Procedure) -> list[Block] | None:
     if not proc.applicants:
         return None
-    return [_paragraph(f"Dạ, đối tượng thực hiện thủ tục này: {_shorten(proc.applicants, 600)}.")]
+    return [_paragraph(f"Dạ, đối tượng thực hiện thủ tục này: {shorten(proc.applicants, 600)}.")]
 
 
 def _overview_facts(proc: Procedure) -> list[Fact]:
@@ -393,21 +398,21 @@ def _overview_facts(proc: Procedure) -> list[Fact]:
         facts.append(Fact(label="Lĩnh vực", value=proc.field))
     names = channel_names(proc)
     if names:
-        facts.append(Fact(label="Cách nộp", value=_channels_phrase(names)))
+        facts.append(Fact(label="Cách nộp", value=channel_phrase(names)))
     if proc.channels:
         duration = _time_summary(proc) or "Cổng chưa ghi"
-        facts.append(Fact(label="Thời hạn giải quyết", value=_shorten(duration, 250)))
+        facts.append(Fact(label="Thời hạn giải quyết", value=shorten(duration, 250)))
         fee = _fee_summary(proc) or "Cổng chưa ghi"
         if any(_SMALL_VND_RE.match(r.fee or "") for r in proc.channels):
             fee += " (theo Cổng ghi; hỏi em về phí để xem ghi chú)"
-        facts.append(Fact(label="Phí, lệ phí", value=_shorten(fee, 250)))
+        facts.append(Fact(label="Phí, lệ phí", value=shorten(fee, 250)))
     docs = [d for d in proc.documents if not is_note_group(d.group) and quantity_text(d)]
     cases = len({d.group for d in docs})
     if docs:
         facts.append(Fact(label="Hồ sơ", value=f"{len(docs)} loại giấy tờ"
                           + (f", chia theo {cases} trường hợp" if cases > 1 else "")))
     if proc.agencies:
-        facts.append(Fact(label="Cơ quan thực hiện", value=_shorten(proc.agencies, 200)))
+        facts.append(Fact(label="Cơ quan thực hiện", value=shorten(proc.agencies, 200)))
     return facts
 
 
@@ -486,7 +491,7 @@ def compose_answer(proc: Procedure, aspect: Aspect, also: Sequence[Aspect] = ())
     if not proc.url:
         blocks = blocks + [_paragraph("Nguồn: Cổng Dịch vụ công Quốc gia (dichvucong.gov.vn)")]
     blocks = [type(b).model_validate(_without_missing(b.model_dump())) for b in blocks]
-    return Content(title=_title(proc), blocks=blocks, source_url=proc.url or None)
+    return Content(title=procedure_title(proc), blocks=blocks, source_url=proc.url or None)
 
 
 def compose_choice_title(proc: Procedure) -> str:
@@ -502,4 +507,4 @@ def compose_choice_title(proc: Procedure) -> str:
     else:
         short = [_LEVEL_SHORT[lvl] for lvl in proc.levels if lvl in _LEVEL_SHORT]
         level = f" (cấp {', '.join(short)})" if short else ""
-    return _shorten(name, MAX_CHOICE_CHARS - len(level)) + level
+    return shorten(name, MAX_CHOICE_CHARS - len(level)) + level

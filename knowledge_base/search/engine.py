@@ -294,6 +294,20 @@ class SearchEngine:
                     out[self.position[code]].extend(words)
         return out
 
+    # ------------------------------------------------------------------ what the catalogue knows of words and names
+    def idf(self, folded_word: str) -> float:
+        """Rarity of a folded syllable across the catalogue (unknown words count as rare)."""
+        j = self.folded.vocab.get(folded_word)
+        return float(self.folded.idf[j]) if j is not None else float(self.folded.idf.max())
+
+    def name_head(self, code: str) -> list[str]:
+        """The syllables of a procedure name's head (without its "đối với …" / "(…)" qualifier)."""
+        return self._name_parts_all[self.position[code]][0]
+
+    def name_words(self, code: str) -> frozenset[str]:
+        """Folded syllables of a procedure's whole name."""
+        return self._name_words[self.position[code]]
+
     # ------------------------------------------------------------------ query understanding
     def analyze(self, text: str) -> Analysis:
         return self.analyzer.analyze(text)

@@ -51,17 +51,16 @@ def slot_events(events: list[dict]) -> dict[str, str]:
 
 def test_documents_question_answers_birth_registration_as_a_checklist_with_source(action) -> None:
     replies, events = run_action(action, "ask_birth_documents.json")
-    assert len(replies) == 2                                         # the answer, then "was it useful?"
     reply = replies[0]
-    assert [(c.title, c.entities["rating"], c.entities["rated_code"]) for c in replies[1].choices] == [
-        ("👍 Hữu ích", "up", "1.001193"), ("👎 Chưa hữu ích", "down", "1.001193")]
     assert reply.procedure_codes[0] == "1.001193"
     items = [i.name for b in reply.blocks if isinstance(b, Checklist) for i in b.items]
     assert any("Giấy chứng sinh" in name for name in items)
     assert reply.source_url and reply.source_url.startswith("https://dichvucong.gov.vn/")
     assert "Không có thông tin" not in reply_text(reply)
+    # One menu per turn: the answer offers other procedures, so "was it useful?" waits for a later answer.
+    assert reply.choices and len(replies) == 1
     assert slot_events(events) == {"aspect": "documents", "procedure_code": "1.001193", "missed_answers": 0.0,
-                                   "answers_since_rating": 0.0}
+                                   "answers_since_rating": None}
 
 
 def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect(action) -> None:
@@ -73,7 +72,10 @@ def test_followup_without_procedure_keeps_the_procedure_and_switches_aspect(acti
 
 def test_a_picked_choice_answers_the_chosen_procedure_for_its_aspect(action) -> None:
     replies, events = run_action(action, "button_choice.json")
-    assert replies[0].procedure_codes == ["1.001193"]
+    assert replies[0].procedure_codes == ["1.001193"] and not replies[0].choices
+    # An answer without choices of its own is followed by the rating, the turn's only menu.
+    assert [(c.title, c.entities["rating"], c.entities["rated_code"]) for c in replies[1].choices] == [
+        ("👍 Hữu ích", "up", "1.001193"), ("👎 Chưa hữu ích", "down", "1.001193")]
     assert slot_events(events) == {"aspect": "duration", "procedure_code": "1.001193", "missed_answers": 0.0,
                                    "answers_since_rating": 0.0}
     assert "ngày" in reply_text(replies[0]).lower()
@@ -109,3 +111,15 @@ def test_the_second_answer_in_a_row_that_found_nothing_offers_an_officer(action)
     second = Reply.model_validate(dispatcher.messages[0]["custom"])
     assert [(c.title, c.intent) for c in second.choices] == [("Gặp cán bộ tư vấn", "request_human")]
     assert "gặp cán bộ tư vấn" in second.choices_prompt and slot_events(events)["missed_answers"] == 2.0
+
+
+def test_a_yes_no_follow_up_is_answered_with_a_verdict_on_the_procedure_in_focus(action) -> None:
+    tracker = Tracker.from_dict({**json.loads((FIXTURES / "followup_fee.json").read_text(encoding="utf-8")),
+                                 "latest_message": {"text": "có cần giấy chứng sinh không",
+                                                    "intent": {"name": "ask_procedure"}, "entities": []}})
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    reply = Reply.model_validate(dispatcher.messages[0]["custom"])
+    text = reply_text(reply)
+    assert reply.procedure_codes == ["1.001193"] and text.split("\n")[2].startswith("Dạ có")
+    assert "Giấy chứng sinh" in text and slot_events(events)["procedure_code"] == "1.001193"

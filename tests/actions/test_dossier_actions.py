@@ -59,9 +59,11 @@ def test_the_right_digits_verify_in_the_database_and_the_status_follows(assistan
     said, slots = run(ValidateDossierForm(assistant), "dossier_digits_answer.json")
     assert said == [] and slots["dossier_phone_digits"] == VERIFIED
     assert asyncio.run(assistant.is_verified("zalo:citizen", CODE))
-    status, _ = run(ActionDossierStatus(assistant), "dossier_digits_answer.json",
-                    slots={"dossier_code": CODE, "dossier_phone_digits": VERIFIED})
+    status, slots = run(ActionDossierStatus(assistant), "dossier_digits_answer.json",
+                        slots={"dossier_code": CODE, "dossier_phone_digits": VERIFIED})
     assert "Nguyễn V. T." in status[0] and "Thẩm định hồ sơ" in status[0]
+    # "thủ tục này cần gì" next means the dossier's procedure: it becomes the procedure in focus.
+    assert slots["procedure_code"] == "1.001193" and slots["dossier_code"] is None
 
 
 def test_wrong_digits_are_asked_again_then_lock(assistant: DossierAssistant) -> None:

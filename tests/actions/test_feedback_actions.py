@@ -46,13 +46,23 @@ def test_ratings_are_asked_after_the_first_answer_then_every_third(knowledge_bas
     action = ActionAnswerProcedure(knowledge_base, FeedbackStore(db))
     asked, since = [], None
     for _ in range(7):
-        replies, slots = run(action, "ask_birth_documents.json", slots={"answers_since_rating": since})
+        replies, slots = run(action, "button_choice.json", slots={"answers_since_rating": since})
         asked.append(len(replies) == 2)
         since = slots["answers_since_rating"]
     assert asked == [True, False, False, True, False, False, True]
     events = rows(db, AnswerEvent)
     assert len(events) == 7 and {(e["kind"], e["procedure_code"], e["channel"]) for e in events} == {
         ("answer", "1.001193", "web")}
+
+
+def test_a_rating_due_under_an_answer_with_choices_waits_for_the_next_answer(knowledge_base, db: Database) -> None:  # noqa: F811
+    """One numbered menu per turn (a Zalo "2" must not be ambiguous): the rating is not added under an answer that
+    offers other procedures, and is asked under the next answer that offers none."""
+    action = ActionAnswerProcedure(knowledge_base, FeedbackStore(db))
+    replies, slots = run(action, "ask_birth_documents.json", slots={"answers_since_rating": None})
+    assert replies[0].choices and len(replies) == 1 and slots["answers_since_rating"] is None
+    replies, slots = run(action, "button_choice.json", slots={"answers_since_rating": None})
+    assert len(replies) == 2 and replies[1].choices[0].intent == "rate_answer"
 
 
 def test_a_thumbs_up_is_stored_with_the_question_and_procedure(db: Database) -> None:

@@ -138,25 +138,47 @@ def zalo_says(stack: Stack, zalo: FakeZalo, user: str, text: str) -> None:
     assert response.status_code == 200, response.text
 
 
+def outgoing(db: Database, user: str) -> list:
+    return [m for m in history(db, "zalo", user) if m.direction == "out"]
+
+
 def test_zalo_answers_and_a_typed_number_picks_an_option(stack: Stack, zalo_server, gateway_db: Database) -> None:
     zalo, _ = zalo_server
     user = str(uuid.uuid4().int)[:18]
     zalo_says(stack, zalo, user, "dang ky khai sinh can giay to gi")
-    answer = wait_for(lambda: zalo.texts_to(user) if len(zalo.texts_to(user)) >= 2 else None)   # + "was it useful?"
+    wait_for(lambda: outgoing(gateway_db, user))
+    answer = wait_for(lambda: zalo.texts_to(user))
     assert "☐ Giấy chứng sinh" in answer[0] and all(len(t) <= 2000 for t in answer)
-    assert "1. 👍 Hữu ích\n2. 👎 Chưa hữu ích" in answer[1]
+    # One numbered menu per turn: the answer offers other procedures, so no "was it useful?" menu follows it.
+    assert len(outgoing(gateway_db, user)) == 1 and "\n1. " in answer[-1]
+    assert not any("👍" in t for t in answer)
 
     zalo_says(stack, zalo, user, "chứng thực")
     menu = wait_for(lambda: zalo.texts_to(user)[len(answer):])[-1]
     assert "\n2. " in menu and "trả lời bằng số" in menu
     zalo_says(stack, zalo, user, "2")
-    wait_for(lambda: len([m for m in history(gateway_db, "zalo", user) if m.direction == "out"]) >= 4)
+    wait_for(lambda: len(outgoing(gateway_db, user)) >= 3)
     picked = [m for m in history(gateway_db, "zalo", user) if m.direction == "in"][-1]
     chosen = picked.payload["choice"]["entities"]["procedure_code"]
     assert picked.text in menu.split("\n2. ")[1]
-    final = [m for m in history(gateway_db, "zalo", user) if m.direction == "out"][-1]
-    assert final.payload["procedure_codes"] == [chosen]                 # ratings are not asked after every answer
+    final = outgoing(gateway_db, user)[-1 if len(outgoing(gateway_db, user)) == 3 else -2]
+    assert final.payload["procedure_codes"] == [chosen]
     assert wait_for(lambda: len(zalo.texts_to(user)) > len(answer) + 1)
+
+
+def test_zalo_a_number_after_an_answer_with_choices_picks_one_of_them(stack: Stack, zalo_server,
+                                                                     gateway_db: Database) -> None:
+    """The rating used to follow the alternatives as a second numbered menu, and "2" picked 👎."""
+    zalo, _ = zalo_server
+    user = str(uuid.uuid4().int)[:18]
+    zalo_says(stack, zalo, user, "dang ky khai sinh can giay to gi")
+    first = wait_for(lambda: outgoing(gateway_db, user))[0]
+    offered = first.payload["procedure_codes"]
+    zalo_says(stack, zalo, user, "1")
+    wait_for(lambda: len(outgoing(gateway_db, user)) >= 2)
+    picked = [m for m in history(gateway_db, "zalo", user) if m.direction == "in"][-1].payload["choice"]
+    assert picked["intent"] == "ask_procedure" and picked["entities"]["procedure_code"] != offered[0]
+    assert outgoing(gateway_db, user)[1].payload["procedure_codes"] == [picked["entities"]["procedure_code"]]
 
 
 def telegram_post(stack: Stack, update: dict) -> None:

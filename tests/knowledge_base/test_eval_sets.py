@@ -42,11 +42,8 @@ def test_training_examples_are_valid_and_never_repeat_an_evaluation_question() -
         return frozenset(check_devset.norm_words(check_devset.strip_diacritics(text)).split())
 
     evaluation = []
-    for name in ("devset.jsonl", "heldout.jsonl", "blind.jsonl"):
-        for line in (check_devset.HERE / name).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                evaluation.extend(words(item[style]) for style in ("natural", "unaccented", "abbreviated"))
+    for item in evaluation_items():
+        evaluation.extend(words(item[style]) for style in ("natural", "unaccented", "abbreviated"))
     containing: dict[str, list[int]] = collections.defaultdict(list)     # word -> evaluation questions
     for i, q in enumerate(evaluation):
         for word in q:
@@ -56,3 +53,41 @@ def test_training_examples_are_valid_and_never_repeat_an_evaluation_question() -
         shared = collections.Counter(i for word in w for i in containing[word])
         close = [evaluation[i] for i, n in shared.items() if n / (len(w) + len(evaluation[i]) - n) >= 0.6]
         assert not close, (e.question, [" ".join(sorted(q)) for q in close[:2]])
+
+
+CONVERSATION_SETS = ("dialogues_dev.jsonl", "dialogues_heldout.jsonl", "details_dev.jsonl", "details_heldout.jsonl")
+
+
+def read_jsonl(name: str) -> list[dict]:
+    return [json.loads(line) for line in (check_devset.HERE / name).read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def evaluation_items() -> list[dict]:
+    """Every evaluated question: the retrieval sets, each dialogue turn, each yes/no detail question."""
+    items = [item for name in ("devset.jsonl", "heldout.jsonl", "blind.jsonl") for item in read_jsonl(name)]
+    for name in CONVERSATION_SETS:
+        for item in read_jsonl(name):
+            items.extend(item["turns"] if "turns" in item else [item])
+    return items
+
+
+@pytest.mark.parametrize("name", CONVERSATION_SETS)
+def test_conversation_sets_name_real_procedures_and_quote_their_records(name: str) -> None:
+    """Codes exist; a yes/no item's evidence is the record's own words; the unaccented style is the natural one."""
+    from knowledge_base.service import load_procedures
+
+    records = {p.code: p for p in load_procedures()}
+    items = read_jsonl(name)
+    turns = [t for item in items for t in item.get("turns", [item])]
+    assert len(items) >= 30 and all(t["unaccented"] for t in turns)
+    for turn in turns:
+        codes = turn.get("acceptable") or [turn["procedure"]]
+        assert all(c in records for c in codes), turn["natural"]
+        same = check_devset.norm_words(check_devset.strip_diacritics(turn["natural"]))
+        assert same == check_devset.norm_words(check_devset.strip_diacritics(turn["unaccented"])), turn["natural"]
+        if turn.get("verdict"):
+            assert turn["verdict"] in ("yes", "no", "undecided")
+        if turn.get("evidence"):
+            record = " ".join(json.dumps(records[codes[0]].to_dict(), ensure_ascii=False).split())
+            assert " ".join(turn["evidence"].split()).replace('"', '\\"') in record, turn["evidence"]
