@@ -66,10 +66,10 @@ class ActionAnswerProcedure(Action):
             since = tracker.get_slot("answers_since_rating")
             # One menu per turn: under an answer that offers choices the rating waits for a later answer (on Zalo
             # a typed "2" would otherwise be ambiguous between the two numbered menus).
-            ask = should_ask(since) and not reply.choices
+            due = should_ask(since)
+            ask = due and not reply.choices
             if ask:
                 dispatcher.utter_message(json_message=rating_request(code, question).model_dump(exclude_none=True))
-            due = should_ask(since)
             events.append(SlotSet("answers_since_rating", 0.0 if ask else since if due else float(since) + 1))
         if answer.kind == "answer" and answer.procedure_codes:
             events.append(SlotSet("procedure_code", answer.procedure_codes[0]))

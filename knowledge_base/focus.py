@@ -20,7 +20,7 @@ from typing import Sequence
 from knowledge_base.answers.passages import passages
 from knowledge_base.catalogue.models import Procedure
 from knowledge_base.search.details import DetailKind, DetailQuestion
-from knowledge_base.search.engine import FUNCTION_WORDS, Scored, SearchEngine
+from knowledge_base.search.engine import FOLDED_FUNCTION_WORDS, Scored, SearchEngine
 from knowledge_base.search.query import Analysis
 from knowledge_base.search.variants import QueryCues, age_range, name_operations, query_operations
 from knowledge_base.text import fold, folded_syllables
@@ -84,15 +84,14 @@ class FocusTracker:
         if variants.group_of(focus) == variants.group_of(other):
             return True
         head = [fold(t) for t in self._engine.name_head(focus)]
-        head = [w for w in head if w not in {fold(f) for f in FUNCTION_WORDS}] or head
+        head = [w for w in head if w not in FOLDED_FUNCTION_WORDS] or head
         return _share(head, self._engine.name_words(other), self._engine) >= RELATIVE_SHARE
 
     def _message_words(self, analysis: Analysis) -> list[str]:
         words = [fold(t) for t in analysis.content]
         for expansion in analysis.expansions:
             words += folded_syllables(expansion)
-        function = {fold(f) for f in FUNCTION_WORDS}
-        return [w for w in dict.fromkeys(words) if w not in function]
+        return [w for w in dict.fromkeys(words) if w not in FOLDED_FUNCTION_WORDS]
 
     def _sets_apart(self, focus: str, other: str, analysis: Analysis) -> bool:
         """The message says what distinguishes `other` from the focus (in its own words, not an alias's)."""

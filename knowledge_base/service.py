@@ -161,10 +161,12 @@ class KnowledgeBase:
         return [Choice(code=c, title=compose_choice_title(self._by_code[c])) for c in codes]
 
     def _answer(self, proc: Procedure, aspect: Aspect, also: list[Aspect] | None = None,
-                alternatives: list[str] | None = None) -> Reply:
-        return Reply(kind="answer", content=compose_answer(proc, aspect, also or ()), procedure_codes=[proc.code],
-                     choices=self._choices(alternatives or []),
-                     choices_prompt=ALTERNATIVES_TEXT if alternatives else None, aspect=aspect)
+                alternatives: list[str] | None = None, content: Content | None = None,
+                verdict: str | None = None) -> Reply:
+        """An answer about `proc`: `content` (by default the asked aspects) with the other procedures offered."""
+        return Reply(kind="answer", content=content or compose_answer(proc, aspect, also or ()),
+                     procedure_codes=[proc.code], choices=self._choices(alternatives or []),
+                     choices_prompt=ALTERNATIVES_TEXT if alternatives else None, aspect=aspect, verdict=verdict)
 
     @staticmethod
     def _no_match(text: str, aspect: Aspect) -> Reply:
@@ -196,10 +198,8 @@ class KnowledgeBase:
                 detail = replace(detail, words=[w for w in detail.words if w not in own])
             if detail.words or detail.kind not in (DetailKind.DOCUMENT, DetailKind.OTHER):
                 answer = answer_detail(proc, detail, self.engine.idf)
-                return Reply(kind="answer", content=answer.content, procedure_codes=[proc.code],
-                             choices=self._choices(alternatives or []),
-                             choices_prompt=ALTERNATIVES_TEXT if alternatives else None,
-                             aspect=DETAIL_ASPECTS.get(detail.kind, asked), verdict=answer.verdict)
+                return self._answer(proc, DETAIL_ASPECTS.get(detail.kind, asked), alternatives=alternatives,
+                                    content=answer.content, verdict=answer.verdict)
         return self._answer(proc, asked, also, alternatives)
 
     def respond(self, text: str, context_code: str | None = None, chosen_code: str | None = None,

@@ -50,13 +50,13 @@ _ASPECT_NAMES = {
 
 # ---------------------------------------------------------------- small text helpers
 
-def _flat(text: str | None) -> str:
+def flat(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
 def shorten(text: str | None, limit: int) -> str:
     """One line, cut at a word boundary with an ellipsis when longer than `limit`."""
-    text = _flat(text)
+    text = flat(text)
     if len(text) <= limit:
         return text
     cut = text[:limit - 1]
@@ -88,7 +88,7 @@ def procedure_title(proc: Procedure) -> str:
     return shorten(proc.name, 160) + (f" ({levels})" if levels else "")
 
 
-def _paragraph(*lines: str) -> Paragraph:
+def paragraph(*lines: str) -> Paragraph:
     """One paragraph; its sentences stay on lines of their own."""
     return Paragraph(text="\n".join(lines))
 
@@ -197,7 +197,7 @@ def _checklist_item(doc: Document) -> ChecklistItem:
 
 def _body_documents(proc: Procedure) -> list[Block] | None:
     blocks = document_blocks(proc)
-    return [_paragraph("Dạ, hồ sơ anh/chị cần chuẩn bị gồm:")] + blocks if blocks else None
+    return [paragraph("Dạ, hồ sơ anh/chị cần chuẩn bị gồm:")] + blocks if blocks else None
 
 
 def document_blocks(proc: Procedure) -> list[Block]:
@@ -225,17 +225,17 @@ def document_blocks(proc: Procedure) -> list[Block]:
         blocks.append(Checklist(title=title, items=listed_items))
     rest = (len(groups[0][1]) if later else len(docs)) - shown
     if rest > 0:
-        blocks.append(_paragraph(f"… và {rest} mục khác, anh/chị xem đầy đủ tại đường dẫn nguồn bên dưới."))
+        blocks.append(paragraph(f"… và {rest} mục khác, anh/chị xem đầy đủ tại đường dẫn nguồn bên dưới."))
     if later:
-        blocks.append(_paragraph(f"Thủ tục còn {len(later)} trường hợp khác, mỗi trường hợp một bộ hồ sơ riêng:"))
+        blocks.append(paragraph(f"Thủ tục còn {len(later)} trường hợp khác, mỗi trường hợp một bộ hồ sơ riêng:"))
         cases = [shorten(g, 100) for g in later[:6]]
         if len(later) > 6:
             cases.append(f"… và {len(later) - 6} trường hợp khác")
         blocks.append(Bullets(items=cases))
-        blocks.append(_paragraph("Anh/chị cho em biết mình thuộc trường hợp nào, hoặc xem chi tiết tại đường dẫn "
+        blocks.append(paragraph("Anh/chị cho em biết mình thuộc trường hợp nào, hoặc xem chi tiết tại đường dẫn "
                                  "nguồn ạ."))
     if notes:
-        blocks.append(_paragraph(f"Ngoài ra Cổng còn {notes} ghi chú, lưu ý về hồ sơ, anh/chị xem tại đường dẫn "
+        blocks.append(paragraph(f"Ngoài ra Cổng còn {notes} ghi chú, lưu ý về hồ sơ, anh/chị xem tại đường dẫn "
                                  "nguồn."))
     return blocks
 
@@ -247,18 +247,18 @@ def _body_fee(proc: Procedure) -> list[Block] | None:
         hints = [r.description for r in proc.channels if r.description and "phí" in r.description.lower()]
         if not hints:
             return None
-        return [_paragraph("Dạ, Cổng Dịch vụ công không ghi mức phí riêng; phần mô tả có nêu:",
+        return [paragraph("Dạ, Cổng Dịch vụ công không ghi mức phí riêng; phần mô tả có nêu:",
                            f"“{shorten(hints[0], 400)}”")]
     groups = _grouped(proc, _fee_key)
     names = channel_names(proc)
     if len(groups) == 1 and len(names) > 1:
         value = groups[0][0] or ""
         if value == "Miễn phí":
-            return [_paragraph(f"Dạ, thủ tục này miễn phí cho cả {len(names)} hình thức nộp "
+            return [paragraph(f"Dạ, thủ tục này miễn phí cho cả {len(names)} hình thức nộp "
                                f"({channel_phrase(names)}).")]
-        return [_paragraph(f"Dạ, phí, lệ phí như nhau cho cả {len(names)} hình thức nộp ({channel_phrase(names)}):",
+        return [paragraph(f"Dạ, phí, lệ phí như nhau cho cả {len(names)} hình thức nộp ({channel_phrase(names)}):",
                            value)]
-    return [_paragraph("Dạ, phí, lệ phí theo từng hình thức nộp:"),
+    return [paragraph("Dạ, phí, lệ phí theo từng hình thức nộp:"),
             _per_channel_facts(groups, "Cổng chưa ghi mức phí")]
 
 
@@ -268,14 +268,14 @@ def _body_duration(proc: Procedure) -> list[Block] | None:
     groups = _grouped(proc, _time_key)
     names = channel_names(proc)
     if len(groups) == 1 and len(names) > 1:
-        blocks: list[Block] = [_paragraph(f"Dạ, thời hạn giải quyết cho cả {len(names)} hình thức nộp "
+        blocks: list[Block] = [paragraph(f"Dạ, thời hạn giải quyết cho cả {len(names)} hình thức nộp "
                                           f"({channel_phrase(names)}): {groups[0][0]}.")]
     else:
-        blocks = [_paragraph("Dạ, thời hạn giải quyết theo từng hình thức nộp:"),
+        blocks = [paragraph("Dạ, thời hạn giải quyết theo từng hình thức nộp:"),
                   _per_channel_facts(groups, "Cổng chưa ghi thời hạn")]
-    description = next((_flat(row.description) for row in proc.channels if row.description), None)
+    description = next((flat(row.description) for row in proc.channels if row.description), None)
     if description:
-        blocks.append(_paragraph(f"Mô tả trên Cổng: “{shorten(description, 350)}”"))
+        blocks.append(paragraph(f"Mô tả trên Cổng: “{shorten(description, 350)}”"))
     return blocks
 
 
@@ -292,7 +292,7 @@ def _body_where(proc: Procedure) -> list[Block] | None:
     names = channel_names(proc)
     if names:
         lines.append(f"Anh/chị có thể nộp hồ sơ {channel_phrase(names)}.")
-    return [_paragraph(*lines)]
+    return [paragraph(*lines)]
 
 
 def split_steps(proc: Procedure) -> tuple[list[str], list[str]]:
@@ -303,7 +303,7 @@ def split_steps(proc: Procedure) -> tuple[list[str], list[str]]:
         if i and _NOTE_STEP_RE.match(step):
             steps, notes = steps[:i], steps[i:]
             break
-    return [_STEP_MARKER_RE.sub("", _flat(step)) for step in steps], notes
+    return [_STEP_MARKER_RE.sub("", flat(step)) for step in steps], notes
 
 
 def _body_steps(proc: Procedure) -> list[Block] | None:
@@ -311,7 +311,7 @@ def _body_steps(proc: Procedure) -> list[Block] | None:
         return None
     steps, notes = split_steps(proc)
     blocks: list[Block] = [
-        _paragraph("Dạ, các bước thực hiện như sau:"),
+        paragraph("Dạ, các bước thực hiện như sau:"),
         Steps(items=[shorten(step, MAX_STEP_CHARS) for step in steps[:MAX_STEPS]]),
     ]
     after = []
@@ -321,19 +321,19 @@ def _body_steps(proc: Procedure) -> list[Block] | None:
     if notes:
         after.append("Cổng còn nêu thêm một số lưu ý, anh/chị xem tại đường dẫn nguồn.")
     if after:
-        blocks.append(_paragraph(*after))
+        blocks.append(paragraph(*after))
     return blocks
 
 
 def _body_conditions(proc: Procedure) -> list[Block] | None:
     if not proc.conditions:
         return None
-    return [_paragraph("Dạ, yêu cầu, điều kiện thực hiện:", shorten(proc.conditions, 1500))]
+    return [paragraph("Dạ, yêu cầu, điều kiện thực hiện:", shorten(proc.conditions, 1500))]
 
 
 def legal_text(item: LegalBasis) -> str:
     title = shorten(item.title, 160)
-    if item.number and (item.title == item.number or _flat(item.title).endswith(item.number)):
+    if item.number and (item.title == item.number or flat(item.title).endswith(item.number)):
         return title
     if item.number:
         return f"{item.number} — {title}"
@@ -353,11 +353,11 @@ def _body_legal(proc: Procedure) -> list[Block] | None:
     if not proc.legal_basis:
         return None
     ordered = sorted(proc.legal_basis, key=legal_rank)
-    blocks: list[Block] = [_paragraph("Dạ, căn cứ pháp lý của thủ tục:"),
+    blocks: list[Block] = [paragraph("Dạ, căn cứ pháp lý của thủ tục:"),
                            Bullets(items=[legal_text(item) for item in ordered[:MAX_LEGAL]])]
     rest = len(proc.legal_basis) - MAX_LEGAL
     if rest > 0:
-        blocks.append(_paragraph(f"… và {rest} văn bản khác tại đường dẫn nguồn."))
+        blocks.append(paragraph(f"… và {rest} văn bản khác tại đường dẫn nguồn."))
     return blocks
 
 
@@ -366,8 +366,8 @@ def _body_result(proc: Procedure) -> list[Block] | None:
         return None
     results = [r for r in proc.result.split("\n") if r.strip()]
     if len(results) == 1:
-        return [_paragraph(f"Dạ, kết quả anh/chị nhận được: {shorten(results[0], 500)}")]
-    return [_paragraph("Dạ, kết quả anh/chị có thể nhận được:"),
+        return [paragraph(f"Dạ, kết quả anh/chị nhận được: {shorten(results[0], 500)}")]
+    return [paragraph("Dạ, kết quả anh/chị có thể nhận được:"),
             Bullets(items=[shorten(r, 300) for r in results[:8]])]
 
 
@@ -383,13 +383,13 @@ def _body_online(proc: Procedure) -> list[Block] | None:
     else:
         lines = ["Dạ, hiện thủ tục này chưa nhận hồ sơ trực tuyến.",
                  f"Anh/chị có thể nộp {channel_phrase(others)}."]
-    return [_paragraph(*lines)]
+    return [paragraph(*lines)]
 
 
 def _body_applicants(proc: Procedure) -> list[Block] | None:
     if not proc.applicants:
         return None
-    return [_paragraph(f"Dạ, đối tượng thực hiện thủ tục này: {shorten(proc.applicants, 600)}.")]
+    return [paragraph(f"Dạ, đối tượng thực hiện thủ tục này: {shorten(proc.applicants, 600)}.")]
 
 
 def _overview_facts(proc: Procedure) -> list[Fact]:
@@ -418,8 +418,8 @@ def _overview_facts(proc: Procedure) -> list[Fact]:
 
 def _body_overview(proc: Procedure) -> list[Block]:
     facts = _overview_facts(proc)
-    return ([_paragraph("Dạ, em tóm tắt thủ tục này như sau:")] + ([Facts(items=facts)] if facts else [])
-            + [_paragraph("Anh/chị muốn em nói rõ hơn về giấy tờ cần chuẩn bị, các bước thực hiện, "
+    return ([paragraph("Dạ, em tóm tắt thủ tục này như sau:")] + ([Facts(items=facts)] if facts else [])
+            + [paragraph("Anh/chị muốn em nói rõ hơn về giấy tờ cần chuẩn bị, các bước thực hiện, "
                           "phí hay thời gian giải quyết ạ?")])
 
 
@@ -447,8 +447,8 @@ def _missing_body(proc: Procedure, aspect: Aspect) -> list[Block]:
         opening = f"Dạ, em rất tiếc, Cổng Dịch vụ công Quốc gia chưa có thông tin về {what} của thủ tục này."
     known = _overview_facts(proc)
     if not known:
-        return [_paragraph(opening, "Anh/chị vui lòng xem thêm tại đường dẫn nguồn bên dưới ạ.")]
-    return [_paragraph(opening, "Em xin gửi anh/chị những thông tin đã có:"), Facts(items=known)]
+        return [paragraph(opening, "Anh/chị vui lòng xem thêm tại đường dẫn nguồn bên dưới ạ.")]
+    return [paragraph(opening, "Em xin gửi anh/chị những thông tin đã có:"), Facts(items=known)]
 
 
 def _also_body(proc: Procedure, aspect: Aspect) -> list[Block]:
@@ -457,7 +457,7 @@ def _also_body(proc: Procedure, aspect: Aspect) -> list[Block]:
         return []
     body = _BODIES[aspect](proc)
     if body is None:
-        return [_paragraph(f"Về {_ASPECT_NAMES.get(aspect, 'nội dung này')}: Cổng Dịch vụ công Quốc gia chưa có "
+        return [paragraph(f"Về {_ASPECT_NAMES.get(aspect, 'nội dung này')}: Cổng Dịch vụ công Quốc gia chưa có "
                            "thông tin.")]
     first = body[0]
     if isinstance(first, Paragraph):                      # every body opens with "Dạ, …": not twice in a reply
@@ -488,21 +488,27 @@ def compose_answer(proc: Procedure, aspect: Aspect, also: Sequence[Aspect] = ())
         for other in also:
             if other is not aspect:
                 blocks = blocks + _also_body(proc, other)
+    return procedure_content(proc, blocks)
+
+
+def procedure_content(proc: Procedure, blocks: list[Block]) -> Content:
+    """`blocks` about `proc` as a reply's content: its title, the portal's "Không có thông tin" filler removed, and its
+    source link (where it has no page on the portal, a last paragraph names the portal instead)."""
     if not proc.url:
-        blocks = blocks + [_paragraph("Nguồn: Cổng Dịch vụ công Quốc gia (dichvucong.gov.vn)")]
+        blocks = blocks + [paragraph("Nguồn: Cổng Dịch vụ công Quốc gia (dichvucong.gov.vn)")]
     blocks = [type(b).model_validate(_without_missing(b.model_dump())) for b in blocks]
     return Content(title=procedure_title(proc), blocks=blocks, source_url=proc.url or None)
 
 
 def compose_choice_title(proc: Procedure) -> str:
     """Short button label: the procedure name without "Thủ tục", plus its level; at most 60 chars."""
-    name = re.sub(r"^(?:Thủ tục|TTHC)\s+", "", _flat(proc.name), flags=re.IGNORECASE)
+    name = re.sub(r"^(?:Thủ tục|TTHC)\s+", "", flat(proc.name), flags=re.IGNORECASE)
     name = name[:1].upper() + name[1:]
     named = _NAMED_LEVEL_RE.search(name)
     if named:                                   # "(thực hiện tại cấp trung ương)" -> "(cấp trung ương)"
         word = (re.search(r"cấp (?:trung ương|địa phương|\w+)", named.group(0), re.IGNORECASE)
                 or re.search(r"tại (?:trung ương|địa phương|\w+)", named.group(0), re.IGNORECASE))
-        name = _flat(name[:named.start()] + name[named.end():]).rstrip(" ,;-")
+        name = flat(name[:named.start()] + name[named.end():]).rstrip(" ,;-")
         level = f" ({word.group(0).lower()})" if word else ""
     else:
         short = [_LEVEL_SHORT[lvl] for lvl in proc.levels if lvl in _LEVEL_SHORT]

@@ -11,13 +11,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from knowledge_base.answers.compose import (channel_phrase, document_blocks, procedure_title, quantity_text,
-                                            shorten)
+from knowledge_base.answers.compose import (channel_phrase, document_blocks, paragraph, procedure_content,
+                                            quantity_text, shorten)
 from knowledge_base.answers.passages import Passage, PassageKind, channel_text, passages
 from knowledge_base.catalogue.models import Channel, Procedure
+from knowledge_base.search.aliases import PhraseMatcher
 from knowledge_base.search.details import DetailKind, DetailQuestion, names_document
+from knowledge_base.search.engine import FOLDED_FUNCTION_WORDS
 from knowledge_base.text import folded_syllables
-from replies.model import Block, Bullets, Content, Paragraph
+from replies.model import Block, Bullets, Content
 
 YES, NO, UNDECIDED = "yes", "no", "undecided"
 ONLINE, POST, IN_PERSON = "Trực tuyến", "Dịch vụ bưu chính", "Trực tiếp"
@@ -26,8 +28,6 @@ MAX_QUOTES = 3
 # two words side by side, LEAD_MATCH is enough.
 MIN_MATCH = 0.6
 LEAD_MATCH = 0.4
-FUNCTION_WORDS = frozenset("cua cho voi va o tai cac nhung duoc co khong tu den ve trong theo da bi khi thi la de mot "
-                           "hay hoac nay do nao".split())
 MAX_QUOTE_CHARS = 400
 ASK_THE_DESK = "Anh/chị nên hỏi thêm cán bộ tại nơi tiếp nhận hồ sơ hoặc xem đường dẫn nguồn bên dưới ạ."
 
@@ -54,9 +54,10 @@ OBSOLETE = [
              "đã hết giá trị sử dụng từ ngày 01/01/2025 (Luật Căn cước 2023, Điều 46): anh/chị dùng thẻ căn cước "
              "hoặc căn cước công dân còn hạn thay thế"),
 ]
+_OBSOLETE = PhraseMatcher((o.words, o) for o in OBSOLETE)
 
-_FREE = re.compile(r"miễn phí|miễn lệ phí|không thu|không mất|^\s*(?:phí|lệ phí)?\s*:?\s*(?:0|không)\s*(?:đồng|vnđ)?\s*$",
-                   re.IGNORECASE)
+_FREE = re.compile(r"miễn phí|miễn lệ phí|không thu|không mất|"
+                   r"^\s*(?:phí|lệ phí)?\s*:?\s*(?:0|không)\s*(?:đồng|vnđ)?\s*$", re.IGNORECASE)
 _AMOUNT = re.compile(r"[1-9]\d*(?:[.,]\d{3})*\s*(?:đồng|vnđ|vnd|đ\b|usd|đô)|\d+\s*%|[1-9]\d{2,}|\$\s*\d", re.IGNORECASE)
 _PROXY = re.compile(r"ủy quyền|uỷ quyền|người đại diện|đại diện theo|nộp thay|làm thay|thay mặt|nộp hộ|người được giao",
                     re.IGNORECASE)
@@ -72,10 +73,10 @@ _PRESENCE = re.compile(r"có mặt|trực tiếp đến|đến trực tiếp|thu
 class DetailAnswer:
     verdict: str                    # YES | NO | UNDECIDED
     content: Content
-    passages: list[Passage]         # the passages quoted (they decide the verdict, or come closest)
 
 
 IdfFn = Callable[[str], float]
+Found = tuple[str, list[Block]]        # the verdict and what to say
 
 
 def _quote(text: str) -> str:
@@ -86,7 +87,7 @@ def match_share(words: Sequence[str], passage: Sequence[str], idf: IdfFn) -> flo
     """How much of the asked object (folded `words`) the passage (its folded syllables, in order) contains: the
     idf-weighted share of the words it has, raised to a sure match when it has the object's first two words side by
     side ("giấy báo tử" in "giấy báo tử của bệnh viện": qualifiers citizens add do not hide the paper)."""
-    words = [w for w in words if w not in FUNCTION_WORDS]
+    words = [w for w in words if w not in FOLDED_FUNCTION_WORDS]
     if not words:
         return 0.0
     present = set(passage)
@@ -102,19 +103,15 @@ def _adjacent(passage: Sequence[str], first: str, second: str) -> bool:
 
 
 def _best(question: DetailQuestion, items: Sequence[Passage], idf: IdfFn) -> list[tuple[float, Passage]]:
-    """Passages matching the question's object, best first; its alias expansions ("sổ đỏ" -> "giấy chứng nhận quyền
-    sử dụng đất") only when the citizen's own words match nothing."""
+    """Passages matching the question's object (at least MIN_MATCH), best first; its alias expansions ("sổ đỏ" ->
+    "giấy chứng nhận quyền sử dụng đất") only when the citizen's own words match nothing."""
     words = [(p, folded_syllables(p.text + " " + (p.group or ""))) for p in items]
     for asked in [question.words] + question.alternatives:
         scored = sorted(((match_share(asked, w, idf), p) for p, w in words), key=lambda sp: -sp[0])
-        scored = [(s, p) for s, p in scored if s > 0]
-        if scored and scored[0][0] >= MIN_MATCH:
+        scored = [(s, p) for s, p in scored if s >= MIN_MATCH]
+        if scored:
             return scored
     return []
-
-
-def _content(proc: Procedure, blocks: list[Block]) -> Content:
-    return Content(title=procedure_title(proc), blocks=blocks, source_url=proc.url or None)
 
 
 def _rows(proc: Procedure, channel: str) -> list[Channel]:
@@ -132,50 +129,51 @@ def _document_line(p: Passage) -> str:
 
 
 # ---------------------------------------------------------------------- per kind
-def _document(proc: Procedure, q: DetailQuestion, idf: IdfFn) -> DetailAnswer:
-    obsolete = next((o for o in OBSOLETE if _contains(q.words, o.words)), None)
-    if obsolete is not None:
-        return DetailAnswer(NO, _content(proc, [_p(f"Dạ không ạ. {obsolete.name} {obsolete.fact}.")]), [])
+def _document(proc: Procedure, q: DetailQuestion, idf: IdfFn) -> Found:
+    hits = _OBSOLETE.find_all(q.words, exact=True)
+    if hits:
+        obsolete = hits[0][2]
+        return NO, [paragraph(f"Dạ không ạ. {obsolete.name} {obsolete.fact}.")]
     every = passages(proc)
     documents = [p for p in every if p.kind is PassageKind.DOCUMENT]
-    found = [(s, p) for s, p in _best(q, documents, idf) if s >= MIN_MATCH]
+    found = _best(q, documents, idf)
     if found:
         top = [p for s, p in found if s >= found[0][0] - 1e-6][:MAX_QUOTES]
         conditional = all(p.group for p in top)
         opening = ("Dạ có, trong một số trường hợp. " if conditional else "Dạ có. ") + \
             "Thành phần hồ sơ trên Cổng Dịch vụ công có:"
-        return DetailAnswer(YES, _content(proc, [_p(opening), Bullets(items=[_document_line(p) for p in top])]), top)
-    elsewhere = [p for s, p in _best(q, [p for p in every if p.kind is not PassageKind.DOCUMENT], idf)
-                 if s >= MIN_MATCH][:2]
+        return YES, [paragraph(opening), Bullets(items=[_document_line(p) for p in top])]
+    elsewhere = [p for _, p in _best(q, [p for p in every if p.kind is not PassageKind.DOCUMENT], idf)][:2]
     if not names_document(q.words) and not q.alternatives:
         return _other(proc, q, idf)
     phrase = q.phrase or "giấy tờ này"
-    blocks: list[Block] = [_p(f"Dạ không: “{phrase}” không có trong thành phần hồ sơ của thủ tục này trên Cổng Dịch "
-                              "vụ công Quốc gia.")]
+    blocks: list[Block] = [paragraph(f"Dạ không: “{phrase}” không có trong thành phần hồ sơ của thủ tục này trên "
+                                     "Cổng Dịch vụ công Quốc gia.")]
     if elsewhere:
-        blocks += [_p("Cổng có nhắc đến ở phần khác:"), Bullets(items=[_quote(p.text) for p in elsewhere])]
+        blocks += [paragraph("Cổng có nhắc đến ở phần khác:"), Bullets(items=[_quote(p.text) for p in elsewhere])]
     listed = document_blocks(proc)
-    blocks += [_p("Hồ sơ theo Cổng gồm:")] + listed if listed else [_p("Cổng chưa ghi thành phần hồ sơ.")]
-    return DetailAnswer(NO, _content(proc, blocks), elsewhere)
+    blocks += [paragraph("Hồ sơ theo Cổng gồm:")] + listed if listed else [paragraph("Cổng chưa ghi thành phần hồ sơ.")]
+    return NO, blocks
 
 
-def _channel(proc: Procedure, channel: str, label: str) -> DetailAnswer:
+def _channel(proc: Procedure, channel: str, label: str) -> Found:
     if not proc.channels:
-        return _undecided(proc, "Cổng Dịch vụ công chưa ghi hình thức nộp hồ sơ của thủ tục này.", [])
+        return _undecided("Cổng Dịch vụ công chưa ghi hình thức nộp hồ sơ của thủ tục này.")
     rows = _rows(proc, channel)
     others = [n for n in (ONLINE, POST, IN_PERSON) if n != channel and _rows(proc, n)]
     if rows:
-        blocks: list[Block] = [_p(f"Dạ có, theo Cổng Dịch vụ công, thủ tục này nộp {label} được:"), _row_bullets(rows)]
-        said = [p for p in passages(proc) if p.kind is not PassageKind.CHANNEL and _CHANNEL_WORDS[channel].search(p.text)]
+        blocks: list[Block] = [paragraph(f"Dạ có, theo Cổng Dịch vụ công, thủ tục này nộp {label} được:"),
+                               _row_bullets(rows)]
+        said = [p for p in passages(proc)
+                if p.kind is not PassageKind.CHANNEL and _CHANNEL_WORDS[channel].search(p.text)]
         if said:
-            blocks += [_p("Cổng hướng dẫn:"), Bullets(items=[_quote(p.text) for p in said[:2]])]
+            blocks += [paragraph("Cổng hướng dẫn:"), Bullets(items=[_quote(p.text) for p in said[:2]])]
         if channel == ONLINE and proc.url:
-            blocks.append(_p(f"Anh/chị nộp tại: {proc.url}"))
-        return DetailAnswer(YES, _content(proc, blocks), [Passage(PassageKind.CHANNEL, channel_text(r), channel=r)
-                                                        for r in rows] + said[:2])
+            blocks.append(paragraph(f"Anh/chị nộp tại: {proc.url}"))
+        return YES, blocks
     text = f"Dạ không, theo Cổng Dịch vụ công, thủ tục này chưa nhận hồ sơ {label}"
     text += f"; anh/chị có thể nộp {channel_phrase(others)}." if others else "."
-    return DetailAnswer(NO, _content(proc, [_p(text), _row_bullets(proc.channels)]), [])
+    return NO, [paragraph(text), _row_bullets(proc.channels)]
 
 
 def fee_kind(text: str | None) -> str | None:
@@ -189,16 +187,16 @@ def fee_kind(text: str | None) -> str | None:
     return None
 
 
-def _fee(proc: Procedure, q: DetailQuestion) -> DetailAnswer:
+def _fee(proc: Procedure, q: DetailQuestion) -> Found:
     kinds = [(fee_kind(r.fee), r) for r in proc.channels]
     known = [(k, r) for k, r in kinds if k]
     if not known:
-        return _undecided(proc, "Cổng Dịch vụ công không ghi rõ phí, lệ phí của thủ tục này.", [])
-    quoted = [Passage(PassageKind.CHANNEL, channel_text(r), channel=r) for _, r in known]
+        return _undecided("Cổng Dịch vụ công không ghi rõ phí, lệ phí của thủ tục này.")
     paid = [r for k, r in known if k == "paid"]
     if not paid:
         verdict = YES if q.free_asked else NO
-        opening = ("Dạ có, " if q.free_asked else "Dạ không mất phí: ") + "theo Cổng Dịch vụ công, thủ tục này miễn phí:"
+        opening = ("Dạ có, " if q.free_asked else "Dạ không mất phí: ") + \
+            "theo Cổng Dịch vụ công, thủ tục này miễn phí:"
     elif len(paid) == len(known):
         verdict = NO if q.free_asked else YES
         opening = ("Dạ không miễn phí. " if q.free_asked else "Dạ có. ") + "Phí, lệ phí theo Cổng Dịch vụ công:"
@@ -206,88 +204,79 @@ def _fee(proc: Procedure, q: DetailQuestion) -> DetailAnswer:
         verdict = NO if q.free_asked else YES
         opening = ("Dạ, tùy hình thức nộp: " if q.free_asked else "Dạ có, tùy hình thức nộp: ") + \
             "có hình thức miễn phí, có hình thức thu phí, theo Cổng Dịch vụ công:"
-    return DetailAnswer(verdict, _content(proc, [_p(opening), _row_bullets([r for _, r in known])]), quoted)
+    return verdict, [paragraph(opening), _row_bullets([r for _, r in known])]
 
 
-def _in_person(proc: Procedure) -> DetailAnswer:
+def _in_person(proc: Procedure) -> Found:
     if not proc.channels:
-        return _undecided(proc, "Cổng Dịch vụ công chưa ghi hình thức nộp hồ sơ của thủ tục này.", [])
+        return _undecided("Cổng Dịch vụ công chưa ghi hình thức nộp hồ sơ của thủ tục này.")
     remote = _rows(proc, ONLINE) + _rows(proc, POST)
     presence = [p for p in passages(proc) if p.kind in (PassageKind.STEP, PassageKind.NOTE, PassageKind.CONDITION)
                 and _PRESENCE.search(p.text)][:2]
     if remote and presence:
-        blocks = [_p("Dạ, theo Cổng Dịch vụ công, thủ tục này có nhận hồ sơ không cần đến nơi:"), _row_bullets(remote),
-                  _p("nhưng Cổng cũng ghi:"), Bullets(items=[_quote(p.text) for p in presence]),
-                  _p("Vì vậy em chưa thể nói chắc anh/chị có phải đến hay không. " + ASK_THE_DESK)]
-        return DetailAnswer(UNDECIDED, _content(proc, blocks), presence)
+        blocks = [paragraph("Dạ, theo Cổng Dịch vụ công, thủ tục này có nhận hồ sơ không cần đến nơi:"),
+                  _row_bullets(remote),
+                  paragraph("nhưng Cổng cũng ghi:"), Bullets(items=[_quote(p.text) for p in presence]),
+                  paragraph("Vì vậy em chưa thể nói chắc anh/chị có phải đến hay không. " + ASK_THE_DESK)]
+        return UNDECIDED, blocks
     if remote:
         names = channel_phrase([r.channel for r in remote])
-        blocks = [_p(f"Dạ không bắt buộc: theo Cổng Dịch vụ công, thủ tục này còn nhận hồ sơ {names}:"),
+        blocks = [paragraph(f"Dạ không bắt buộc: theo Cổng Dịch vụ công, thủ tục này còn nhận hồ sơ {names}:"),
                   _row_bullets(remote)]
-        return DetailAnswer(NO, _content(proc, blocks), [Passage(PassageKind.CHANNEL, channel_text(r), channel=r)
-                                                       for r in remote])
+        return NO, blocks
     rows = _rows(proc, IN_PERSON)
-    blocks = [_p("Dạ có, theo Cổng Dịch vụ công, thủ tục này chỉ nhận hồ sơ nộp trực tiếp:"), _row_bullets(rows)]
-    return DetailAnswer(YES, _content(proc, blocks), [Passage(PassageKind.CHANNEL, channel_text(r), channel=r)
-                                                    for r in rows])
+    blocks = [paragraph("Dạ có, theo Cổng Dịch vụ công, thủ tục này chỉ nhận hồ sơ nộp trực tiếp:"), _row_bullets(rows)]
+    return YES, blocks
 
 
-def _proxy(proc: Procedure) -> DetailAnswer:
+def _proxy(proc: Procedure) -> Found:
     every = passages(proc)
     refused = [p for p in every if _NO_PROXY.search(p.text)]
     allowed = [p for p in every if _PROXY.search(p.text) and p not in refused]
     if refused and not allowed:
-        blocks = [_p("Dạ không, theo Cổng Dịch vụ công:"), Bullets(items=[_quote(p.text) for p in refused[:2]])]
-        return DetailAnswer(NO, _content(proc, blocks), refused[:2])
+        blocks = [paragraph("Dạ không, theo Cổng Dịch vụ công:"), Bullets(items=[_quote(p.text) for p in refused[:2]])]
+        return NO, blocks
     if allowed:
         allowed.sort(key=lambda p: p.kind is not PassageKind.DOCUMENT)
         top = allowed[:2]
-        blocks = [_p("Dạ được, Cổng Dịch vụ công có nêu trường hợp ủy quyền, người đại diện:"),
+        blocks = [paragraph("Dạ được, Cổng Dịch vụ công có nêu trường hợp ủy quyền, người đại diện:"),
                   Bullets(items=[_document_line(p) if p.kind is PassageKind.DOCUMENT else _quote(p.text)
                                  for p in top])]
         if refused:
-            blocks += [_p("Tuy nhiên Cổng cũng ghi:"), Bullets(items=[_quote(refused[0].text)])]
-            return DetailAnswer(UNDECIDED, _content(proc, blocks + [_p(ASK_THE_DESK)]), top + refused[:1])
-        return DetailAnswer(YES, _content(proc, blocks), top)
-    return _undecided(proc, "Cổng Dịch vụ công không nêu việc người khác nộp hồ sơ thay (ủy quyền) cho thủ tục này.",
-                      [])
+            blocks += [paragraph("Tuy nhiên Cổng cũng ghi:"), Bullets(items=[_quote(refused[0].text)])]
+            return UNDECIDED, blocks + [paragraph(ASK_THE_DESK)]
+        return YES, blocks
+    return _undecided("Cổng Dịch vụ công không nêu việc người khác nộp hồ sơ thay (ủy quyền) cho thủ tục này.")
 
 
-def _other(proc: Procedure, q: DetailQuestion, idf: IdfFn) -> DetailAnswer:
-    found = [(s, p) for s, p in _best(q, passages(proc), idf) if s >= MIN_MATCH]
+def _other(proc: Procedure, q: DetailQuestion, idf: IdfFn) -> Found:
+    found = _best(q, passages(proc), idf)
     if not found:
-        return _undecided(proc, "Cổng Dịch vụ công không nêu rõ điều anh/chị hỏi cho thủ tục này.", [])
+        return _undecided("Cổng Dịch vụ công không nêu rõ điều anh/chị hỏi cho thủ tục này.")
     top = [p for _, p in found[:2]]
-    blocks = [_p("Dạ, Cổng Dịch vụ công không trả lời trực tiếp có hay không; phần liên quan trên Cổng ghi:"),
-              Bullets(items=[_quote(p.text) for p in top]), _p(ASK_THE_DESK)]
-    return DetailAnswer(UNDECIDED, _content(proc, blocks), top)
+    blocks = [paragraph("Dạ, Cổng Dịch vụ công không trả lời trực tiếp có hay không; phần liên quan trên Cổng ghi:"),
+              Bullets(items=[_quote(p.text) for p in top]), paragraph(ASK_THE_DESK)]
+    return UNDECIDED, blocks
 
 
-def _undecided(proc: Procedure, why: str, quoted: list[Passage]) -> DetailAnswer:
-    return DetailAnswer(UNDECIDED, _content(proc, [_p(f"Dạ, {why[0].lower()}{why[1:]} {ASK_THE_DESK}")]), quoted)
-
-
-def _p(text: str) -> Paragraph:
-    return Paragraph(text=text)
-
-
-def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(tuple(words[i:i + n]) == phrase for i in range(len(words) - n + 1))
+def _undecided(why: str) -> Found:
+    return UNDECIDED, [paragraph(f"Dạ, {why[0].lower()}{why[1:]} {ASK_THE_DESK}")]
 
 
 def answer_detail(proc: Procedure, question: DetailQuestion, idf: IdfFn) -> DetailAnswer:
     """The verdict and the reply for a yes/no question about one detail of `proc`."""
     if question.kind is DetailKind.ONLINE:
-        return _channel(proc, ONLINE, "trực tuyến")
-    if question.kind is DetailKind.POST:
-        return _channel(proc, POST, "qua bưu chính")
-    if question.kind is DetailKind.FEE:
-        return _fee(proc, question)
-    if question.kind is DetailKind.IN_PERSON:
-        return _in_person(proc)
-    if question.kind is DetailKind.PROXY:
-        return _proxy(proc)
-    if question.kind is DetailKind.DOCUMENT:
-        return _document(proc, question, idf)
-    return _other(proc, question, idf)
+        verdict, blocks = _channel(proc, ONLINE, "trực tuyến")
+    elif question.kind is DetailKind.POST:
+        verdict, blocks = _channel(proc, POST, "qua bưu chính")
+    elif question.kind is DetailKind.FEE:
+        verdict, blocks = _fee(proc, question)
+    elif question.kind is DetailKind.IN_PERSON:
+        verdict, blocks = _in_person(proc)
+    elif question.kind is DetailKind.PROXY:
+        verdict, blocks = _proxy(proc)
+    elif question.kind is DetailKind.DOCUMENT:
+        verdict, blocks = _document(proc, question, idf)
+    else:
+        verdict, blocks = _other(proc, question, idf)
+    return DetailAnswer(verdict, procedure_content(proc, blocks))

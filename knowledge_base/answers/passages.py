@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from knowledge_base.answers.compose import is_note_group, split_steps
+from knowledge_base.answers.compose import flat, is_note_group, split_steps
 from knowledge_base.catalogue.models import Channel, Document, Procedure
 from knowledge_base.catalogue.parse import MISSING
 
@@ -34,11 +34,10 @@ class Passage:
     text: str                          # the record's words
     group: str | None = None           # a document's case group ("Trường hợp ...")
     document: Document | None = None
-    channel: Channel | None = None
 
 
 def _flat(text: str | None) -> str:
-    return " ".join((text or "").replace(MISSING, " ").split())
+    return flat((text or "").replace(MISSING, " "))
 
 
 def sentences(text: str | None) -> list[str]:
@@ -65,8 +64,8 @@ def passages(proc: Procedure) -> list[Passage]:
     out += [Passage(PassageKind.NOTE, s) for note in notes for s in sentences(note)]
     out += [Passage(PassageKind.CONDITION, s) for s in sentences(proc.conditions)]
     for row in proc.channels:
-        out.append(Passage(PassageKind.CHANNEL, channel_text(row), channel=row))
-        out += [Passage(PassageKind.CHANNEL_NOTE, s, channel=row) for s in sentences(row.description)]
+        out.append(Passage(PassageKind.CHANNEL, channel_text(row)))
+        out += [Passage(PassageKind.CHANNEL_NOTE, s) for s in sentences(row.description)]
     out += [Passage(PassageKind.RESULT, s) for s in sentences(proc.result)]
     for text in (proc.agencies, proc.competent_agency, proc.address):
         out += [Passage(PassageKind.AGENCY, s) for s in sentences(text)]

@@ -46,6 +46,7 @@ _FOR_ORGANISATIONS = re.compile(r"\b(?:đối với|của|cho) (?:tổ chức|do
 # Grammatical words: they rarely decide the procedure; kept with a small weight.
 FUNCTION_WORDS = frozenset("""cho của với và ở tại các những được có không từ đến về trong theo đã bị khi
 thì là để một hay hoặc này đó nào ra vào lên""".split())
+FOLDED_FUNCTION_WORDS = frozenset(fold(w) for w in FUNCTION_WORDS)
 # "cho con", "cho vợ": who the procedure is for, almost never part of a procedure name.
 BENEFICIARIES = KIN | frozenset("bé mình tôi nhà".split())
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tools.evaluation import check_devset
+from tools.evaluation.evaluate import load_jsonl
 
 
 def test_dev_set_is_valid(capsys) -> None:
@@ -59,8 +60,7 @@ CONVERSATION_SETS = ("dialogues_dev.jsonl", "dialogues_heldout.jsonl", "details_
 
 
 def read_jsonl(name: str) -> list[dict]:
-    return [json.loads(line) for line in (check_devset.HERE / name).read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    return load_jsonl(check_devset.HERE / name)
 
 
 def evaluation_items() -> list[dict]:

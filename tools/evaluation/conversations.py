@@ -41,10 +41,10 @@ def verdict_right(reply: Any, expected: str | None, evidence: str | None) -> boo
     """The reply's verdict is the expected one and, when a passage decides it, quotes that passage."""
     if getattr(reply, "verdict", None) != expected:
         return False
-    return evidence is None or normalized(evidence) in normalized(reply_text(reply))
+    return evidence is None or normalized(evidence) in normalized(_said(reply))
 
 
-def reply_text(reply: Any) -> str:
+def _said(reply: Any) -> str:
     return reply.text + "\n" + "\n".join(c.title for c in reply.choices)
 
 
