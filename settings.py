@@ -105,6 +105,12 @@ class Settings:
     notify_interval_seconds: float
     # Gateway log lines: "json" (one JSON object a line, with the request id) or "text" (one readable line).
     log_format: str
+    # The runner of `make run` / `make run-cluster` restarts a process that exits unexpectedly (backoff 1, 2, 4 … 30 s)
+    # and stops everything when one process exits `restart_limit` times within `restart_window_seconds`. It keeps
+    # each process's restart count in `supervisor_state` (JSON), which the gateway's /metrics reads.
+    supervisor_state: Path
+    restart_limit: int
+    restart_window_seconds: float
 
     @property
     def catalogue_path(self) -> Path:
@@ -150,6 +156,9 @@ def load_settings() -> Settings:
         holidays=_env("TTHC_HOLIDAYS", ""),
         notify_interval_seconds=float(_env("TTHC_NOTIFY_INTERVAL_SECONDS", "2")),
         log_format=_env("TTHC_LOG_FORMAT", "json"),
+        supervisor_state=Path(_env("TTHC_SUPERVISOR_STATE", str(data_dir / "supervisor.json"))),
+        restart_limit=int(_env("TTHC_RESTART_LIMIT", "5")),
+        restart_window_seconds=float(_env("TTHC_RESTART_WINDOW_SECONDS", "60")),
         zalo=ZaloSettings(
             app_id=_env("TTHC_ZALO_APP_ID", ""),
             oa_secret_key=_env("TTHC_ZALO_OA_SECRET_KEY", ""),

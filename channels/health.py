@@ -5,7 +5,7 @@
   reported as degraded but still ready: the gateway answers politely without Rasa, and without Redis it counts
   limits and wakes streams within this instance.
 - GET /health: the summary: Rasa, knowledge base, database (503 when one is down) and undelivered messages.
-- GET /metrics: Prometheus metrics (channels/metrics.py)."""
+- GET /metrics: Prometheus metrics (channels/metrics.py), with the runner's restart counts per process."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from channels.dialogue import DialogueUnavailable
 from channels.services import Services, get_services
@@ -77,5 +77,5 @@ async def health(services: Services = Depends(get_services)) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(services: Services = Depends(get_services)) -> Response:
-    body = await asyncio.to_thread(generate_latest, services.metrics.registry)
+    body = await asyncio.to_thread(services.metrics.exposition, services.settings.supervisor_state)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

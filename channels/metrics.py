@@ -1,13 +1,16 @@
 """GET /metrics in Prometheus format. Request and Rasa latencies are measured in this process; answers by kind,
 the handover queue and undelivered messages are read from the database at scrape time, so every instance reports
-the same totals."""
+the same totals. Restarts per process come from the runner of `make run` / `make run-cluster`, a separate process:
+it keeps them in a small JSON file (TTHC_SUPERVISOR_STATE, scripts/processes.py `Supervisor`), read at scrape time."""
 from __future__ import annotations
 
+import json
 import logging
 import time
+from pathlib import Path
 from typing import Iterator
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,6 +38,39 @@ class Metrics:
     def watch_redis(self, redis: SharedRedis | None) -> None:
         if redis is not None:
             self.registry.register(RedisCollector(redis))
+
+    def exposition(self, supervisor_state: Path) -> bytes:
+        """The scrape: this registry, then the runner's restart counts read from `supervisor_state`."""
+        runner = CollectorRegistry()
+        runner.register(SupervisorCollector(supervisor_state))
+        return generate_latest(self.registry) + generate_latest(runner)
+
+
+class SupervisorCollector:
+    """Restarts per process by the runner, and whether each runs now; nothing when no runner supervises this
+    gateway (tests, containers and systemd count restarts themselves: README, "Staying up")."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            processes = json.loads(self._path.read_text(encoding="utf-8"))["processes"]
+            counts = {str(name): (int(p["restarts"]), bool(p["running"])) for name, p in processes.items()}
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("metrics: restart counts unreadable: %s", type(exc).__name__)
+            return
+        restarts = CounterMetricFamily("tthc_process_restarts", "Restarts of a process that stopped unexpectedly, "
+                                       "by the runner (make run / make run-cluster)", labels=["process"])
+        running = GaugeMetricFamily("tthc_process_running", "1 while the runner's process runs, 0 while it waits "
+                                    "to be restarted", labels=["process"])
+        for name, (count, up) in sorted(counts.items()):
+            restarts.add_metric([name], count)
+            running.add_metric([name], 1 if up else 0)
+        yield restarts
+        yield running
 
 
 class RedisCollector:

@@ -7,6 +7,8 @@
 
 Rasa takes one conversation's turns one at a time through its lock store in Redis, keeps trackers in PostgreSQL,
 and any gateway may run any action; gateways share rate limits and wake each other's web streams through Redis.
+As a program it supervises every process like `make run` (scripts/processes.py `Supervisor`): one that exits is
+restarted with backoff while nginx sends the traffic to the other gateway or Rasa server.
 `tools.load --cluster` and the cluster tests use `Cluster` on free ports."""
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ from typing import Iterator
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scripts.processes import (ManagedProcesses, ProcessGroup, free_port, gateway_command, new_token,
-                               rasa_command)
+from scripts.processes import (SUPERVISOR_STATE_FILE, ManagedProcesses, ProcessGroup, free_port, gateway_command,
+                               new_token, rasa_command)
 from scripts.stack import write_endpoints
 from settings import SETTINGS
 from storage.database import engine_url
@@ -140,6 +142,10 @@ class Cluster(ManagedProcesses):
     def gateway_url(self, n: int) -> str:
         return f"http://127.0.0.1:{self.gateway_ports[n - 1]}"
 
+    @property
+    def supervisor_state(self) -> Path:
+        return self.config.data_dir / SUPERVISOR_STATE_FILE
+
     def start(self, timeout: float = 600) -> None:
         """Start every process (the Rasa servers one after another); `wait_healthy` then waits for the rest."""
         cfg = self.config
@@ -148,12 +154,15 @@ class Cluster(ManagedProcesses):
                                     "/webhook", cfg.action_token, cfg.database_url, cfg.redis_url)
         env = {"TTHC_RASA_URL": f"http://127.0.0.1:{self.rasa_balancer}", "TTHC_DATABASE_URL": cfg.database_url,
                "TTHC_TRACKER_STORE_URL": cfg.database_url, "TTHC_REDIS_URL": cfg.redis_url,
-               "TTHC_RASA_TOKEN": cfg.rasa_token, "TTHC_ACTION_TOKEN": cfg.action_token, **cfg.env}
+               "TTHC_RASA_TOKEN": cfg.rasa_token, "TTHC_ACTION_TOKEN": cfg.action_token,
+               "TTHC_SUPERVISOR_STATE": str(self.supervisor_state), **cfg.env}
         for n, port in enumerate(self.gateway_ports, 1):
             self.group.spawn(f"gateway-{n}", gateway_command("127.0.0.1", port, behind_proxy=True),
-                             {**env, "TTHC_DATA_DIR": str(cfg.data_dir / f"gateway-{n}"), "TTHC_APP_PORT": str(port)})
+                             {**env, "TTHC_DATA_DIR": str(cfg.data_dir / f"gateway-{n}"), "TTHC_APP_PORT": str(port)},
+                             health_url=self.gateway_url(n) + "/health/live")
         for n, port in enumerate(self.rasa_ports, 1):
-            self.group.spawn(f"rasa-{n}", rasa_command(port, endpoints, cfg.rasa_token), {})
+            self.group.spawn(f"rasa-{n}", rasa_command(port, endpoints, cfg.rasa_token), {},
+                             health_url=f"http://127.0.0.1:{port}/")
             if n == 1:           # the first creates the tracker tables; the others start once they exist
                 self.group.wait_for(f"http://127.0.0.1:{port}/", timeout)
 
@@ -166,7 +175,8 @@ class Cluster(ManagedProcesses):
         conf.write_text(NGINX_CONF.format(dir=cfg.data_dir, logs=cfg.data_dir / "logs", port=cfg.port,
                                           gateways=_servers(self.gateway_ports), rasas=_servers(self.rasa_ports),
                                           rasa_port=self.rasa_balancer, action_port=self.action_balancer))
-        self.group.spawn("nginx", [NGINX, "-p", str(cfg.data_dir), "-c", str(conf), "-g", "daemon off;"], {})
+        self.group.spawn("nginx", [NGINX, "-p", str(cfg.data_dir), "-c", str(conf), "-g", "daemon off;"], {},
+                         health_url=cfg.url + "/health/live")
 
     def wait_healthy(self, timeout: float = 600) -> None:
         """Every gateway ready, and the whole path (nginx, a gateway, a Rasa) healthy."""

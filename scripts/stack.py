@@ -2,7 +2,9 @@
 by default: Rasa works on one turn at a time per process, so a second one puts the other core to work).
 
 `make run` uses this module as a program; the integration tests use `Stack` on free ports. Rasa's endpoints
-(action server, tracker store, lock store) are written for each run by `write_endpoints`.
+(action server, tracker store, lock store) are written for each run by `write_endpoints`. As a program it
+supervises its children (scripts/processes.py `Supervisor`): a Rasa server or the gateway that exits is restarted
+with backoff; while a Rasa server is down its conversations go to the other one (they share the tracker store).
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from scripts.processes import (ManagedProcesses, ProcessGroup, free_port, gateway_command, new_token,
-                               rasa_command)
+from scripts.processes import (SUPERVISOR_STATE_FILE, ManagedProcesses, ProcessGroup, free_port, gateway_command,
+                               new_token, rasa_command)
 from settings import SETTINGS
 
 __all__ = ["Stack", "StackConfig", "free_port", "lock_store_yaml", "tracker_store_yaml", "write_endpoints"]
@@ -117,6 +119,10 @@ class Stack(ManagedProcesses):
     def log_paths(self) -> dict[str, Path]:
         return self.group.log_paths
 
+    @property
+    def supervisor_state(self) -> Path:
+        return self.config.data_dir / SUPERVISOR_STATE_FILE
+
     def start(self) -> None:
         cfg = self.config
         endpoints = write_endpoints(cfg.data_dir / "rasa-endpoints.yml", f"{cfg.app_url}/webhook", cfg.action_token,
@@ -125,10 +131,11 @@ class Stack(ManagedProcesses):
                          {"TTHC_RASA_URL": ",".join(cfg.rasa_urls), "TTHC_DATA_DIR": str(cfg.data_dir),
                           "TTHC_APP_PORT": str(cfg.app_port), "TTHC_RASA_TOKEN": cfg.rasa_token,
                           "TTHC_ACTION_TOKEN": cfg.action_token, "TTHC_TRACKER_STORE_URL": cfg.tracker_store_url,
-                          **cfg.env},
-                         to_console=cfg.log_dir is None)
+                          "TTHC_SUPERVISOR_STATE": str(self.supervisor_state), **cfg.env},
+                         to_console=cfg.log_dir is None, health_url=cfg.app_url + "/health/live")
         for name, port in zip(self.rasa_names, cfg.ports_of_rasa):
-            self.group.spawn(name, rasa_command(port, endpoints, cfg.rasa_token), {})
+            self.group.spawn(name, rasa_command(port, endpoints, cfg.rasa_token), {},
+                             health_url=f"http://127.0.0.1:{port}/")
 
     @property
     def rasa_names(self) -> list[str]:

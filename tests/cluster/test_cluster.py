@@ -5,6 +5,8 @@ the other gateway; and one gateway killed under load fails only the requests it 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from typing import Iterator
@@ -14,7 +16,7 @@ import pytest
 import redis
 
 from scripts.cluster import Cluster, ClusterConfig, scratch_database
-from scripts.processes import free_port
+from scripts.processes import RestartPolicy, Supervisor, answers, free_port
 from tests.fakes.server import wait_for
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/7"
@@ -174,6 +176,43 @@ def test_a_gateway_killed_under_load_fails_only_requests_in_flight(cluster: Clus
         assert after_kill and all(status == 200 for status in after_kill)   # nginx sends the rest to gateway 2
     finally:
         cluster.restart("gateway-1")
+
+
+def test_the_runner_restarts_a_killed_nginx_and_gateway_and_the_metrics_count_it(cluster: Cluster) -> None:
+    """`make run-cluster` supervises its processes as `make run` does (scripts/processes.py `Supervisor`, here in a
+    thread over the running cluster): nginx killed with its workers left behind, and a gateway, come back."""
+    supervisor, stop = Supervisor(cluster.group, RestartPolicy(), cluster.supervisor_state), threading.Event()
+    watching = threading.Thread(target=supervisor.run, args=(stop, 0.2), daemon=True)
+    watching.start()
+    try:
+        wait_for(cluster.supervisor_state.exists, timeout=10)
+        killed = time.monotonic()
+        for name in ("nginx", "gateway-1"):
+            os.kill(cluster.group.processes[name].pid, signal.SIGKILL)     # the master only: a crash
+
+        def served() -> bool:
+            try:
+                return httpx.post(cluster.config.url + "/api/chat", json={"text": "xin chào"}, timeout=30,
+                                  headers={"X-Forwarded-For": "10.2.0.1"}).status_code == 200
+            except httpx.HTTPError:
+                return False
+        def restarted(name: str) -> bool:
+            state = json.loads(cluster.supervisor_state.read_text(encoding="utf-8"))["processes"][name]
+            return state["restarts"] == 1 and state["running"]
+        wait_for(lambda: restarted("nginx"), timeout=30, interval=0.2)    # its old workers cleared away too
+        wait_for(served, timeout=60, interval=0.2)
+        nginx_back = time.monotonic() - killed
+        wait_for(lambda: answers(cluster.gateway_url(1) + "/health/ready")[0], timeout=120, interval=0.5)
+        gateway_back = time.monotonic() - killed
+        scrape = httpx.get(cluster.gateway_url(2) + "/metrics", timeout=10).text
+        for name, count in (("nginx", 1), ("gateway-1", 1), ("gateway-2", 0), ("rasa-1", 0)):
+            assert f'tthc_process_restarts_total{{process="{name}"}} {count:.1f}' in scrape
+        print(f"\n[cluster] killed nginx and gateway-1: served through nginx again after {nginx_back:.1f} s, "
+              f"gateway-1 ready after {gateway_back:.1f} s")
+    finally:
+        stop.set()
+        watching.join(timeout=10)
+        supervisor.close()
 
 
 def test_no_token_or_password_reaches_any_log_of_the_cluster(cluster: Cluster) -> None:
