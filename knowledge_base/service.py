@@ -23,7 +23,7 @@ from knowledge_base.search.dense import EncoderLike
 from knowledge_base.search.details import DetailKind, DetailQuestion, read_detail
 from knowledge_base.search.engine import Analysis, Scored, SearchConfig, SearchEngine
 from knowledge_base.search.serving_encoder import ServingEncoder
-from knowledge_base.search.taught import TaughtIndex, TaughtMatch
+from knowledge_base.search.taught import TaughtMatch
 from knowledge_base.types import Aspect, Choice, Reply, SearchHit, SearchResult
 from replies.model import Content, Paragraph
 from settings import SETTINGS, Settings
@@ -86,7 +86,7 @@ class KnowledgeBase:
                  dense_enabled: bool):
         self.procedures = procedures
         self.engine = engine
-        self.taught = TaughtIndex(engine.analyze, engine.encoder)     # officers' live examples (search/taught.py)
+        self.taught = engine.taught      # officers' live examples (search/taught.py), part of the ranking
         self._by_code = {p.code: p for p in procedures}
         self.focus = FocusTracker(engine, self._by_code)
         self.timings = timings

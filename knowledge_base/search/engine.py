@@ -25,13 +25,26 @@ from knowledge_base.search.aspects import CONTENT, FILLER, PROTECTED
 from knowledge_base.search.dense import DenseIndex, EncoderLike, passage_text
 from knowledge_base.search.diacritics import Restorer
 from knowledge_base.search.examples import Example, ExampleIndex, load_examples
-from knowledge_base.search.lexical import BM25Index, WeightedField, ngram_terms, posting_positions
+from knowledge_base.search.lexical import BM25Index, Overlay, WeightedField, ngram_terms, posting_positions
 from knowledge_base.search.query import KIN, Analysis, QueryAnalyzer, frequent_name_bigrams, load_restorer
+from knowledge_base.search.taught import TaughtExample, TaughtIndex
 from knowledge_base.search.variants import QueryCues, VariantIndex, age_range, name_operations
 from knowledge_base.text import syllables
 from knowledge_base.types import SearchHit, SearchResult
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _TaughtVote:
+    """The officers' taught examples as the ranking reads them (rebuilt when they change)."""
+    examples: tuple[TaughtExample, ...]
+    folded: Overlay
+    accented: Overlay
+    vectors: np.ndarray                  # (examples with a vector x dim)
+    doc_of: np.ndarray                   # per (example, labelled procedure) pair: the procedure's position ...
+    example_of: np.ndarray               # ... and the example's row in `vectors`
+
 
 _FOREIGN_NAME = re.compile(r"\bnuoc ngoai\b")
 # A name listing citizens among those it applies to ("đối với hộ gia đình, cá nhân, ..., người gốc
@@ -154,6 +167,8 @@ class SearchEngine:
         self.variants = VariantIndex(self.procedures)
         self.examples = list(examples)
         self.example_index = example_index if self.dense is not None else None
+        self.taught = TaughtIndex(self.analyze, self.encoder)       # officers' live examples
+        self._taught_vote: _TaughtVote | None = None
         started = time.perf_counter()
         self.folded, self.accented = self._build_lexical()
         self.lexical_build_seconds = time.perf_counter() - started
@@ -368,12 +383,40 @@ class SearchEngine:
         mask = self._mask(field_filter, level, group)
         return mask is None or bool(mask[self.position[code]])
 
+    def _taught(self) -> _TaughtVote | None:
+        """The taught examples' share of the example field and of the example vote, for the examples held now."""
+        examples = self.taught.examples
+        if not examples:
+            return None
+        vote = self._taught_vote
+        if vote is not None and vote.examples is examples:
+            return vote
+        extra: dict[int, list[tuple[str, ...]]] = {}
+        rows, doc_of, example_of = [], [], []
+        for e in examples:
+            positions = [self.position[c] for c in e.codes if c in self.position]
+            for d in positions:
+                extra.setdefault(d, []).append(e.content)
+            if e.question_vector is not None:
+                doc_of.extend(positions)
+                example_of.extend([len(rows)] * len(positions))
+                rows.append(e.question_vector)
+        weight = self.config.example_weight
+        folded = {d: [tuple(fold(t) for t in words) for words in lists] for d, lists in extra.items()}
+        vote = _TaughtVote(examples, self.folded.overlay(folded, weight), self.accented.overlay(extra, weight),
+                           np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 1), dtype=np.float32),
+                           np.asarray(doc_of, dtype=np.int64), np.asarray(example_of, dtype=np.int64))
+        self._taught_vote = vote
+        return vote
+
     def lexical_scores(self, a: Analysis) -> tuple[np.ndarray, dict[str, float]]:
+        taught = self._taught()
         q_fold = self._query_terms(a, accented=False)
-        scores = self.folded.scores(q_fold)
+        scores = self.folded.scores(q_fold, taught.folded if taught else None)
         wa = self.config.accented_weight if a.typed_accented else self.config.restored_accented_weight
         if wa > 0:
-            scores = scores + wa * self.accented.scores(self._query_terms(a, accented=True))
+            scores = scores + wa * self.accented.scores(self._query_terms(a, accented=True),
+                                                        taught.accented if taught else None)
         return scores, q_fold
 
     def _prior(self, cand: np.ndarray, cues: QueryCues) -> np.ndarray:
@@ -422,7 +465,8 @@ class SearchEngine:
 
         def coverage(docs: Sequence[int]) -> np.ndarray:
             if not cov_all:
-                cov_all.append(self.folded.coverage_all(q_fold))
+                taught = self._taught()
+                cov_all.append(self.folded.coverage_all(q_fold, taught.folded if taught else None))
             return cov_all[0][np.asarray(docs, dtype=np.int64)]
 
         dense_scores: np.ndarray | None = None
@@ -499,6 +543,10 @@ class SearchEngine:
         procedures whose examples come nearest (e5 puts any two Vietnamese questions at a cosine of 0.8-0.9,
         so only the ranking among the nearest carries information)."""
         sims = self.example_index.similarity(qvec)
+        taught = self._taught()
+        if taught is not None and len(taught.vectors):
+            cosines = np.maximum(taught.vectors @ np.asarray(qvec, dtype=np.float32).ravel(), 0.0)
+            np.maximum.at(sims, taught.doc_of, cosines[taught.example_of])
         k = min(self.config.example_neighbours, int((sims > 0).sum()))
         if k < 2:
             return np.zeros_like(sims)

@@ -7,6 +7,7 @@ matrix-vector product: ~1 ms at a few thousand documents, a few ms at 100k.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -40,12 +41,28 @@ class WeightedField:
     weight: float
 
 
+@dataclass(frozen=True)
+class Overlay:
+    """Words added to some documents after the index was built (officers' taught questions): per term, the
+    documents that gained it, how much their BM25 weight grows, and whether they held the term before."""
+    deltas: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]]    # term -> (docs, increments, newly held)
+
+    def add_scores(self, out: np.ndarray, query: Mapping[str, float]) -> None:
+        for term, weight in query.items():
+            if term in self.deltas and weight > 0:
+                docs, inc, _ = self.deltas[term]
+                np.add.at(out, docs, weight * inc)
+
+
 class BM25Index:
-    def __init__(self, weights: sparse.csc_matrix, vocab: dict[str, int], idf: np.ndarray, n_docs: int):
+    def __init__(self, weights: sparse.csc_matrix, vocab: dict[str, int], idf: np.ndarray, n_docs: int,
+                 k1: float = 1.2, bigrams: bool = True):
         self.weights = weights          # (n_docs, n_terms) BM25 contribution of term t in doc d
         self.vocab = vocab
         self.idf = idf
         self.n_docs = n_docs
+        self.k1 = k1
+        self.bigrams = bigrams
         self.max_idf = float(idf.max()) if len(idf) else 1.0
 
     @classmethod
@@ -82,7 +99,39 @@ class BM25Index:
         tfv = tf.data
         w = idf[tf.indices] * tfv * (k1 + 1.0) / (tfv + k1)
         weights = sparse.csr_matrix((w.astype(np.float32), tf.indices, tf.indptr), shape=(n_docs, n_terms)).tocsc()
-        return cls(weights, vocab, idf.astype(np.float32), n_docs)
+        return cls(weights, vocab, idf.astype(np.float32), n_docs, k1, bigrams)
+
+    def _weight(self, doc: int, term_id: int) -> float:
+        lo, hi = self.weights.indptr[term_id], self.weights.indptr[term_id + 1]
+        rows = self.weights.indices[lo:hi]
+        at = np.searchsorted(rows, doc)
+        return float(self.weights.data[lo + at]) if at < len(rows) and rows[at] == doc else 0.0
+
+    def overlay(self, extra: Mapping[int, Sequence[Sequence[str]]], weight: float) -> Overlay:
+        """What adding a field of `weight` holding these token lists to these documents would add to their
+        scores, computed exactly from each (document, term) weight (BM25's saturation is inverted to recover the
+        weighted term frequency, the new occurrences added, saturated again); the added field counts at average
+        length and the vocabulary's rarities stay as built."""
+        k1 = self.k1
+        tf: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        for doc, token_lists in extra.items():
+            for tokens in token_lists:
+                for term in set(ngram_terms(tokens, self.bigrams)):
+                    tf[term][doc] += weight
+        deltas = {}
+        for term, per_doc in tf.items():
+            t = self.vocab.get(term)
+            idf = float(self.idf[t]) if t is not None else float(np.log(1.0 + (self.n_docs - 0.5) / 1.5))
+            docs, incs, new = [], [], []
+            for doc, added in per_doc.items():
+                s = self._weight(doc, t) / idf if t is not None and idf > 0 else 0.0
+                x = k1 * s / max(k1 + 1.0 - s, 1e-9) + added
+                docs.append(doc)
+                incs.append(idf * (x * (k1 + 1.0) / (x + k1) - s))
+                new.append(s == 0.0)
+            deltas[term] = (np.asarray(docs, dtype=np.int64), np.asarray(incs, dtype=np.float32),
+                            np.asarray(new, dtype=bool))
+        return Overlay(deltas)
 
     def term_ids(self, query: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         ids, qw = [], []
@@ -103,12 +152,13 @@ class BM25Index:
         values = cw if binary else w.data[take] * cw
         return np.bincount(w.indices[take], weights=values, minlength=self.n_docs).astype(np.float32)
 
-    def scores(self, query: Mapping[str, float]) -> np.ndarray:
-        """BM25 score of every document for a weighted bag of query terms."""
+    def scores(self, query: Mapping[str, float], overlay: Overlay | None = None) -> np.ndarray:
+        """BM25 score of every document for a weighted bag of query terms (with the words `overlay` adds)."""
         ids, qw = self.term_ids(query)
-        if len(ids) == 0:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        return self._gather(ids, qw, binary=False)
+        out = self._gather(ids, qw, binary=False) if len(ids) else np.zeros(self.n_docs, dtype=np.float32)
+        if overlay is not None:
+            overlay.add_scores(out, query)
+        return out
 
     def idf_of(self, term: str, default: float | None = None) -> float:
         t = self.vocab.get(term)
@@ -116,13 +166,20 @@ class BM25Index:
             return self.max_idf if default is None else default
         return float(self.idf[t])
 
-    def coverage_all(self, query: Mapping[str, float]) -> np.ndarray:
-        """Per document: share of the query's idf mass (unknown terms count at max idf) it contains."""
+    def coverage_all(self, query: Mapping[str, float], overlay: Overlay | None = None) -> np.ndarray:
+        """Per document: share of the query's idf mass (unknown terms count at max idf) it contains (with the
+        words `overlay` adds)."""
         total = sum(w * self.idf_of(t) for t, w in query.items())
-        ids, qw = self.term_ids(query)
-        if len(ids) == 0 or total <= 0:
+        if total <= 0:
             return np.zeros(self.n_docs, dtype=np.float32)
-        return self._gather(ids, qw * self.idf[ids], binary=True) / total
+        ids, qw = self.term_ids(query)
+        held = self._gather(ids, qw * self.idf[ids], binary=True) if len(ids) \
+            else np.zeros(self.n_docs, dtype=np.float32)
+        for term, weight in query.items() if overlay is not None else ():
+            if term in overlay.deltas and weight > 0:
+                docs, _, new = overlay.deltas[term]
+                np.add.at(held, docs[new], weight * self.idf_of(term))
+        return held / total
 
     def coverage(self, query: Mapping[str, float], docs: Sequence[int]) -> np.ndarray:
         """coverage_all restricted to `docs`."""

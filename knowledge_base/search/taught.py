@@ -1,5 +1,9 @@
-"""Example questions officers teach while the assistant runs. They are matched before ranking, so the taught
-question and close rephrasings of it reach the taught procedures at once, with no index to rebuild.
+"""Example questions officers teach while the assistant runs, live, with no index to rebuild. They work twice:
+
+* they join the labelled examples' vote in the ranking (`SearchEngine`): their words count in the BM25 example field
+  of the taught procedures, and their e5 vector among the example questions nearest the query, so unaccented,
+  abbreviated and reworded versions of a taught question reach its procedures the way labelled ones do;
+* matched before ranking, the taught question and close rephrasings of it lead to the taught procedures outright.
 
 A query matches an example when their content words (diacritics folded, as the analyser reads them) overlap
 enough (Dice coefficient), or, with the embedding model, when e5 puts the two questions very close and they still
@@ -31,11 +35,13 @@ class TaughtMatch:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class TaughtExample:
     example_id: int
     codes: tuple[str, ...]
-    words: frozenset[str]
-    vector: np.ndarray | None
+    words: frozenset[str]             # folded content words (the outright match)
+    content: tuple[str, ...]          # content words as the analyser reads them, each once (the BM25 example field)
+    vector: np.ndarray | None         # e5 vector of the understood question (the outright match)
+    question_vector: np.ndarray | None    # e5 vector of the question as typed, like a labelled example's (the vote)
 
 
 def _words(a: Analysis) -> frozenset[str]:
@@ -46,20 +52,28 @@ class TaughtIndex:
     def __init__(self, analyze: Callable[[str], Analysis], encoder: EncoderLike | None = None) -> None:
         self._analyze = analyze
         self._encoder = encoder
-        self._entries: tuple[_Entry, ...] = ()
+        self._entries: tuple[TaughtExample, ...] = ()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def examples(self) -> tuple[TaughtExample, ...]:
+        """The examples held now (a snapshot: every change replaces the tuple)."""
+        return self._entries
 
     def _vector(self, a: Analysis) -> np.ndarray | None:
         if self._encoder is None or not a.understood:
             return None
         return np.asarray(self._encoder.encode_queries([a.understood])[0], dtype=np.float32)
 
-    def _entry(self, example_id: int, question: str, codes: Sequence[str]) -> _Entry:
+    def _entry(self, example_id: int, question: str, codes: Sequence[str]) -> TaughtExample:
         a = self._analyze(question)
-        return _Entry(example_id, tuple(codes), _words(a), self._vector(a))
+        typed = np.asarray(self._encoder.encode_queries([question])[0], dtype=np.float32) \
+            if self._encoder is not None and question.strip() else None
+        return TaughtExample(example_id, tuple(codes), _words(a), tuple(dict.fromkeys(a.content)), self._vector(a),
+                             typed)
 
     def replace_all(self, examples: Sequence[tuple[int, str, Sequence[str]]]) -> None:
         """Hold exactly these examples. An example never changes once saved, so those already held by id are kept
