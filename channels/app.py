@@ -86,6 +86,9 @@ def procedure_name(knowledge_base: KnowledgeBase) -> Callable[[str], str | None]
 async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
     """Build every long-lived object, start the channels, and tear it all down in reverse order."""
     async with AsyncExitStack() as stack:
+        if not settings.action_token:
+            log.error("TTHC_ACTION_TOKEN is unset: the action endpoint refuses every call, so Rasa's actions fail "
+                      "(make run and make run-cluster generate one and hand it to Rasa)")
         knowledge_base = await asyncio.to_thread(KnowledgeBase.load, settings)
         db = Database(settings.database_url)
         stack.callback(db.close)
@@ -140,7 +143,7 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
             conversations=conversations,
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
             background=background, actions=build_action_executor(knowledge_base, assistant, handover, feedback),
-            dossiers=dossiers, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
+            dossiers=dossiers, dossier_assistant=assistant, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
             taught_sync=taught_sync, bus=bus, redis=redis,
             chat_limits=chat_limits, metrics=metrics,
             telegram=telegram.application if telegram else None,
