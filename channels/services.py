@@ -16,6 +16,7 @@ from channels.taught_sync import TaughtSync
 from channels.rate_limit import Limiter, SharedWindowLimiter, SlidingWindowLimiter
 from cluster.bus import LocalBus
 from cluster.redis_client import SharedRedis
+from dossiers.assistant import DossierAssistant
 from dossiers.notifier import DossierNotifier
 from feedback.examples import TaughtExampleStore
 from feedback.store import FeedbackStore
@@ -60,6 +61,7 @@ class Services:
     background: BackgroundTasks
     actions: ActionExecutor
     dossiers: DossierStore
+    dossier_assistant: DossierAssistant
     notifier: DossierNotifier
     staff: StaffConsole
     handover: HandoverDesk

@@ -9,6 +9,7 @@ from typing import AsyncIterator
 from fastapi import APIRouter, Depends, Header, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 
+from channels.client_address import bind_client_address
 from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, InboundMessage, OutboundMessage,
                               PushedMessage, PushedMessages, conversation_id)
 from channels.services import Services, get_services
@@ -32,10 +33,13 @@ async def _known_session(sender_id: str, services: Services) -> str:
 SenderId = PathParam(pattern=SESSION_ID_PATTERN, description="Mã phiên do POST /api/chat cấp")
 
 
+def _address(http: Request) -> str:
+    return http.client.host if http.client else "unknown"
+
+
 async def _within_rate(services: Services, http: Request, sender_id: str | None) -> None:
-    address = http.client.host if http.client else "unknown"
     limits = services.chat_limits
-    if not await limits.per_address.allow(address) or \
+    if not await limits.per_address.allow(_address(http)) or \
             (sender_id and not await limits.per_conversation.allow(conversation_id(CHANNEL, sender_id))):
         raise HTTPException(status_code=429, detail=TOO_FAST, headers={"Retry-After": "60"})
 
@@ -46,6 +50,7 @@ async def chat(request: ChatRequest, http: Request, services: Services = Depends
     send that id with every later message. A button's `payload` sent back as `text` picks that button.
     Too many messages in a minute get 429 with a reason."""
     await _within_rate(services, http, request.sender_id)
+    bind_client_address(_address(http))
     if request.sender_id is None:
         sender_id = await services.web_sessions.start()
     else:

@@ -86,3 +86,15 @@ def test_subscribe_payload_without_verification_subscribes_nothing(assistant: Do
                                   "entities": [{"entity": "dossier_code", "value": CODE}]}}
     said, _ = run(ActionSubscribeDossier(assistant), "dossier_forged_verified.json", **payload)
     assert "xác nhận 4 số cuối" in said[0]
+
+
+def test_the_address_in_the_message_metadata_limits_wrong_answers_across_conversations(
+        assistant: DossierAssistant) -> None:
+    for n in range(assistant.policy.max_wrong_per_address):
+        asyncio.run(assistant.verify(f"web:guesser-{n}", f"H45.22-231015-{n:04d}", "1234", "address-key"))
+    latest = {"text": "mã hồ sơ của tôi là h45.22 – 231015 – 0012 ạ", "intent": {"name": "nlu_fallback"},
+              "entities": [], "metadata": {"address": "address-key"}}
+    said, slots = run(ValidateDossierForm(assistant), "dossier_code_in_sentence.json", latest_message=latest)
+    assert slots["dossier_phone_digits"] == STOPPED and "thử lại sau" in said[0]
+    said, slots = run(ValidateDossierForm(assistant), "dossier_code_in_sentence.json")     # no address: a citizen
+    assert said == [] and slots["dossier_code"] == CODE
