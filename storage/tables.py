@@ -69,6 +69,7 @@ class IssuedChoice(Base):
     entities: Mapped[dict[str, Any]]
     text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    spent_at: Mapped[datetime | None]            # the first pick from its menu spends every choice of the menu
 
 
 class ProcessedEvent(Base):
