@@ -3,6 +3,7 @@ with their audit trail, accounts."""
 from __future__ import annotations
 
 import subprocess
+import uuid
 import sys
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from settings import ROOT
 from tests.fakes.app import RunningApp
-from tests.staff.conftest import EXPECTED_ORDER, OFFICER
+from tests.staff.conftest import ADMIN, EXPECTED_ORDER, OFFICER
 
 PROTECTED_API = ["/api/staff/me", "/api/staff/procedures/search?q=khai+sinh", "/api/staff/dossiers",
                  "/api/staff/dossiers/000.00.12.H45-261101-0001", "/api/staff/audit", "/api/staff/handoffs",
@@ -148,3 +149,24 @@ def test_handover_ids_past_what_the_database_holds_are_refused_not_a_crash(offic
         assert response.status_code == 422 and response.json()["detail"] == "Yêu cầu không hợp lệ.", response.text
     cursor = officer.get("/api/staff/handoffs/1", params={"after": 2**63})
     assert cursor.status_code == 422 and cursor.json()["errors"][0].startswith("after:")
+
+
+def test_every_officer_read_of_a_conversation_and_each_contact_phone_shown_is_audited(
+        staff_app: RunningApp, officer: httpx.Client, admin: httpx.Client) -> None:
+    desk = staff_app.services.handover
+    sender = "audit-" + uuid.uuid4().hex[:8]
+    staff_app.call(lambda: desk.request(f"web:{sender}", "asked", None))
+    staff_app.call(lambda: desk.note_contact("web", sender, "số em là 0912 345 678"))
+    [handoff] = [h for h in officer.get("/api/staff/handoffs").json() if h["contact_phone"] == "0912345678"]
+    subject = f"handoff:{handoff['id']}"
+
+    def trail() -> list[tuple[str, str]]:
+        return [(e["username"], e["action"]) for e in admin.get("/api/staff/audit", params={"subject": subject}).json()]
+
+    assert trail() == [(OFFICER[0], "view_contact_phone")]
+    assert officer.get(f"/api/staff/handoffs/{handoff['id']}", params={"after": 5}).status_code == 200
+    assert trail() == [(OFFICER[0], "view_conversation"), (OFFICER[0], "view_contact_phone")]
+    officer.get(f"/api/staff/handoffs/{handoff['id']}", params={"after": 6})    # a live update: already audited
+    admin.get(f"/api/staff/handoffs/{handoff['id']}", params={"after": 6})      # another officer: audited
+    assert trail() == [(ADMIN[0], "view_conversation"), (OFFICER[0], "view_conversation"),
+                       (OFFICER[0], "view_contact_phone")]
