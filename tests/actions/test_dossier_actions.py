@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dossiers import (STOPPED, VERIFIED, ActionDossierStatus, ActionSubscribeDossier, ValidateDossierForm,
                               last_four_digits)
+from actions.procedures import ActionAnswerProcedure
 from dossiers.assistant import DossierAssistant
 from replies.model import Reply
 from replies.text import reply_text
@@ -98,3 +99,14 @@ def test_the_address_in_the_message_metadata_limits_wrong_answers_across_convers
     assert slots["dossier_phone_digits"] == STOPPED and "thử lại sau" in said[0]
     said, slots = run(ValidateDossierForm(assistant), "dossier_code_in_sentence.json")     # no address: a citizen
     assert said == [] and slots["dossier_code"] == CODE
+
+
+@pytest.mark.parametrize("text", ["hồ sơ 000.00.31.H45 261121 0005 khi nào được nhận?",
+                                  "H45.22-231015-0012 bổ sung cái gì", "hủy hồ sơ h45.22 – 231015 – 0012 được không"])
+def test_a_message_with_a_dossier_code_goes_to_the_dossier_form_whatever_else_it_asks(text: str) -> None:
+    latest = {"text": text, "intent": {"name": "ask_procedure"}, "entities": []}
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswerProcedure(None, None).run(   # type: ignore[arg-type]  (never reached)
+        dispatcher, tracker("dossier_code_in_sentence.json", latest_message=latest, active_loop={}), DOMAIN))
+    assert dispatcher.messages == []                                   # no procedure answer
+    assert {"event": "followup", "timestamp": None, "name": "dossier_form"} in events
