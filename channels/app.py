@@ -118,7 +118,7 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
                             retries=settings.send_retries, backoff=settings.send_backoff_seconds)
         handover = HandoverDesk(HandoffStore(db), OfficeHours.parse(settings.office_hours, settings.holidays),
                                 outbound.push)
-        chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis)
+        chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis, settings.read_rate_per_minute)
         gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover,
                           chat_limits.per_conversation)
         background = BackgroundTasks()

@@ -34,16 +34,50 @@ from storage.web_sessions import WebSessions
 
 @dataclass
 class ChatLimits:
-    """Messages per minute: per conversation (every channel) and per network address (web chat)."""
+    """Requests per minute. Messages: per conversation (every channel) and per network address (web chat, ×4).
+    Reads (the web chat's poll and stream opens, the procedure search): per conversation strict, per address high
+    (citizens on one mobile carrier share addresses: ×10). Open event streams: at most STREAMS_PER_CONVERSATION
+    per conversation in one instance."""
     per_conversation: Limiter
     per_address: Limiter
+    reads_per_conversation: Limiter
+    reads_per_address: Limiter
+    streams: "OpenStreams"
+
+    ADDRESS_FACTOR = 4
+    READS_ADDRESS_FACTOR = 10
 
     @classmethod
-    def per_minute(cls, messages: int, redis: SharedRedis | None = None) -> "ChatLimits":
+    def per_minute(cls, messages: int, redis: SharedRedis | None = None, reads: int = 60) -> "ChatLimits":
         if redis is None:
-            return cls(SlidingWindowLimiter(messages), SlidingWindowLimiter(messages * 4))
+            return cls(SlidingWindowLimiter(messages), SlidingWindowLimiter(messages * cls.ADDRESS_FACTOR),
+                       SlidingWindowLimiter(reads), SlidingWindowLimiter(reads * cls.READS_ADDRESS_FACTOR),
+                       OpenStreams())
         return cls(SharedWindowLimiter(redis, "conversation", messages),
-                   SharedWindowLimiter(redis, "address", messages * 4))
+                   SharedWindowLimiter(redis, "address", messages * cls.ADDRESS_FACTOR),
+                   SharedWindowLimiter(redis, "reads", reads),
+                   SharedWindowLimiter(redis, "reads-address", reads * cls.READS_ADDRESS_FACTOR), OpenStreams())
+
+
+class OpenStreams:
+    """Event streams open in this instance, per conversation: a new one beyond the limit is refused."""
+    PER_CONVERSATION = 3
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = {}
+
+    def open(self, key: str) -> bool:
+        if self._open.get(key, 0) >= self.PER_CONVERSATION:
+            return False
+        self._open[key] = self._open.get(key, 0) + 1
+        return True
+
+    def close(self, key: str) -> None:
+        left = self._open.get(key, 1) - 1
+        if left > 0:
+            self._open[key] = left
+        else:
+            self._open.pop(key, None)
 
 
 @dataclass
