@@ -214,6 +214,12 @@ def test_rasa_and_the_action_endpoint_require_their_tokens(stack: Stack) -> None
     assert httpx.get(f"{stack.config.rasa_url}/status", timeout=10).status_code == 401
     assert httpx.get(f"{stack.config.rasa_url}/status", params={"token": stack.config.rasa_token},
                      timeout=10).status_code == 200
+    message = {"sender": "web:forger", "message": "xin chào"}             # Rasa's REST channel: the token too
+    for params in ({}, {"token": "forged"}):
+        assert httpx.post(f"{stack.config.rasa_url}/webhooks/rest/webhook", params=params, json=message,
+                          timeout=30).status_code == 401
+    assert httpx.post(f"{stack.config.rasa_url}/webhooks/rest/webhook", params={"token": stack.config.rasa_token},
+                      json=message, timeout=30).status_code == 200
     call = {"next_action": "action_answer_procedure", "sender_id": "web:x", "tracker": {}, "domain": {}}
     assert httpx.post(f"{stack.config.app_url}/webhook", json=call, timeout=10).status_code == 401
     assert httpx.post(f"{stack.config.app_url}/webhook", params={"token": "forged"}, json=call,

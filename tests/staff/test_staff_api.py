@@ -8,8 +8,10 @@ import sys
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from settings import ROOT
+from storage.tables import DossierAccess
 from tests.fakes.app import RunningApp
 from tests.staff.conftest import ADMIN, EXPECTED_ORDER, OFFICER
 
@@ -170,3 +172,15 @@ def test_every_officer_read_of_a_conversation_and_each_contact_phone_shown_is_au
     admin.get(f"/api/staff/handoffs/{handoff['id']}", params={"after": 6})      # another officer: audited
     assert trail() == [(ADMIN[0], "view_conversation"), (OFFICER[0], "view_conversation"),
                        (OFFICER[0], "view_contact_phone")]
+
+
+def test_the_board_warns_while_dossier_lookups_are_paused(staff_app: RunningApp, officer: httpx.Client) -> None:
+    assert 'id="lookups-paused"' not in officer.get("/staff/dossiers").text
+    assistant = staff_app.services.dossier_assistant
+    policy = assistant.policy
+    for n in range(policy.max_wrong_per_minute):                  # a guesser across many codes and addresses
+        staff_app.call(lambda n=n: assistant.verify(f"web:guess-{n}", f"H45.22-231015-{n:04d}", "1234", f"a{n}"))
+    page = officer.get("/staff/dossiers").text
+    assert 'id="lookups-paused"' in page and "tạm dừng" in page
+    staff_app.call(lambda: staff_app.services.db.run(lambda s: s.execute(
+        delete(DossierAccess).where(DossierAccess.conversation_id.like("web:guess-%")))))   # leave no pause behind
