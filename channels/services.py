@@ -1,6 +1,7 @@
 """Long-lived objects the routes share, created once in the app lifespan and injected per request."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -60,24 +61,22 @@ class ChatLimits:
 
 
 class OpenStreams:
-    """Event streams open in this instance, per conversation: a new one beyond the limit is refused."""
+    """Event streams open in this instance, per conversation: a new one beyond the limit is refused. A stream is
+    held by its generator, weakly: one that ends, fails or is dropped before it ever started is no longer counted
+    (a `finally` would not run for a generator that never started)."""
     PER_CONVERSATION = 3
 
     def __init__(self) -> None:
-        self._open: dict[str, int] = {}
+        self._open: dict[str, weakref.WeakSet[object]] = {}
 
-    def open(self, key: str) -> bool:
-        if self._open.get(key, 0) >= self.PER_CONVERSATION:
+    def admit(self, key: str, stream: object) -> bool:
+        live = self._open.setdefault(key, weakref.WeakSet())
+        if len(live) >= self.PER_CONVERSATION:
             return False
-        self._open[key] = self._open.get(key, 0) + 1
+        live.add(stream)
+        if len(self._open) > 1024:                    # forget conversations with no stream left
+            self._open = {k: v for k, v in self._open.items() if len(v)}
         return True
-
-    def close(self, key: str) -> None:
-        left = self._open.get(key, 1) - 1
-        if left > 0:
-            self._open[key] = left
-        else:
-            self._open.pop(key, None)
 
 
 @dataclass

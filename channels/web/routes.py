@@ -96,24 +96,21 @@ async def pushed_events(request: Request, sender_id: str = SenderId, after: int 
     await within_read_rate(services, request, sender_id)
     await _known_session(sender_id, services)
     key = conversation_id(CHANNEL, sender_id)
-    streams = services.chat_limits.streams
-    if not streams.open(key):
-        raise HTTPException(status_code=429, detail=TOO_MANY_STREAMS, headers={"Retry-After": "60"})
 
     async def stream() -> AsyncIterator[str]:
-        try:
-            cursor = max(after, last_event_id or 0)
-            yield "retry: 3000\n\n"
-            while not await request.is_disconnected():
-                for message in await _pushed(services, sender_id, cursor):
-                    cursor = message.id
-                    yield f"id: {message.id}\ndata: {json.dumps(message.model_dump(), ensure_ascii=False)}\n\n"
-                await services.outbound.notifier.wait(key, STREAM_RECHECK_SECONDS)
-                yield ": keep-alive\n\n"
-        finally:
-            streams.close(key)
+        cursor = max(after, last_event_id or 0)
+        yield "retry: 3000\n\n"
+        while not await request.is_disconnected():
+            for message in await _pushed(services, sender_id, cursor):
+                cursor = message.id
+                yield f"id: {message.id}\ndata: {json.dumps(message.model_dump(), ensure_ascii=False)}\n\n"
+            await services.outbound.notifier.wait(key, STREAM_RECHECK_SECONDS)
+            yield ": keep-alive\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
+    events = stream()
+    if not services.chat_limits.streams.admit(key, events):
+        raise HTTPException(status_code=429, detail=TOO_MANY_STREAMS, headers={"Retry-After": "60"})
+    return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 

@@ -11,6 +11,7 @@ import pytest
 from channels.services import ChatLimits, OpenStreams
 from channels.web.routes import TOO_MANY_READS, TOO_MANY_STREAMS
 from tests.fakes.app import RunningApp
+from tests.fakes.server import wait_for
 
 READS = 3                                   # per conversation and minute; the address gets ten times as many
 
@@ -60,3 +61,8 @@ def test_a_conversation_holds_a_few_event_streams_at_most(client: httpx.Client, 
         other = session(gateway_app)                                      # another conversation is not affected
         with client.stream("GET", f"/api/chat/{other}/events") as response:
             assert response.status_code == 200
+
+    def reopens() -> bool:                                               # closed streams no longer count
+        with client.stream("GET", f"/api/chat/{sender}/events") as response:
+            return response.status_code == 200
+    assert wait_for(reopens, timeout=20, interval=0.5)
