@@ -81,6 +81,9 @@ class Settings:
     max_message_chars: int
     # Web chat messages one conversation may send per minute (an address may send four times as many).
     chat_rate_per_minute: int
+    # Reads one web conversation may make per minute (poll, event-stream opens); an address ten times as many, which
+    # also bounds its procedure searches.
+    read_rate_per_minute: int
     # Search: set to "0" to disable the dense retriever (lexical only).
     use_dense: bool
     # Origins allowed to call the web chat API from other sites (the embedded widget); none by default.
@@ -144,6 +147,7 @@ def load_settings() -> Settings:
         max_message_chars=int(_env("TTHC_MAX_MESSAGE_CHARS", "1000")),
         use_dense=_env("TTHC_USE_DENSE", "1") != "0",
         chat_rate_per_minute=int(_env("TTHC_CHAT_RATE_PER_MINUTE", "30")),
+        read_rate_per_minute=int(_env("TTHC_READ_RATE_PER_MINUTE", "60")),
         cors_origins=tuple(o.strip() for o in _env("TTHC_CORS_ORIGINS", "").split(",") if o.strip()),
         send_retries=int(_env("TTHC_SEND_RETRIES", "3")),
         send_backoff_seconds=float(_env("TTHC_SEND_BACKOFF_SECONDS", "0.5")),

@@ -38,6 +38,13 @@ def _text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def _address(tracker: Tracker) -> str | None:
+    """The web client's address key the gateway put in the message metadata (None on other channels)."""
+    metadata = tracker.latest_message.get("metadata")
+    address = metadata.get("address") if isinstance(metadata, dict) else None
+    return address if isinstance(address, str) and address else None
+
+
 class ValidateDossierForm(FormValidationAction):
     def __init__(self, assistant: DossierAssistant) -> None:
         self._assistant = assistant
@@ -57,10 +64,7 @@ class ValidateDossierForm(FormValidationAction):
         if code is None:
             say(dispatcher, replies.no_code_found())
             return {"dossier_code": None}
-        step = await self._assistant.look_up(tracker.sender_id, code)
-        if step.outcome is Outcome.NOT_FOUND:
-            say(dispatcher, step.reply)
-            return {"dossier_code": None}
+        step = await self._assistant.look_up(tracker.sender_id, code, _address(tracker))
         if step.outcome not in CONTINUE:
             say(dispatcher, step.reply)
             return {"dossier_code": code, "dossier_phone_digits": STOPPED}
@@ -81,7 +85,7 @@ class ValidateDossierForm(FormValidationAction):
         if digits is None:
             say(dispatcher, Reply.plain("Dạ, anh/chị nhập giúp em đúng 4 chữ số cuối của số điện thoại ạ."))
             return {"dossier_phone_digits": None}
-        step = await self._assistant.verify(tracker.sender_id, code, digits)
+        step = await self._assistant.verify(tracker.sender_id, code, digits, _address(tracker))
         if step.outcome is Outcome.VERIFIED:
             return {"dossier_phone_digits": VERIFIED}
         say(dispatcher, step.reply)

@@ -5,10 +5,11 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import rating_request, should_ask, with_officer_offer
+from dossiers.codes import extract_dossier_code
 from feedback.store import FeedbackStore
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.types import Aspect, Reply as KnowledgeReply
@@ -16,6 +17,7 @@ from replies.model import Choice, Reply
 from storage.tables import utcnow
 
 ASK_PROCEDURE = "ask_procedure"
+DOSSIER_FORM = "dossier_form"
 
 
 def procedure_choice(code: str, title: str, aspect: Aspect) -> Choice:
@@ -49,6 +51,10 @@ class ActionAnswerProcedure(Action):
         text = tracker.latest_message.get("text") or ""
         if text.startswith("/"):          # a pick the gateway issued carries entities, not words
             text = ""
+        if extract_dossier_code(text):
+            # A message with a dossier code is about that dossier, whatever else it asks ("… khi nào được nhận?",
+            # "bổ sung cái gì"): the dossier form takes it (the phone digits first, then the status and next step).
+            return [SlotSet("dossier_code", None), SlotSet("dossier_phone_digits", None), FollowupAction(DOSSIER_FORM)]
         chosen = next(tracker.get_latest_entity_values("procedure_code"), None)
         # The aspect of a picked choice, else the one last asked ("à mà em đăng ký lại" keeps asking for documents).
         aspect = _aspect(next(tracker.get_latest_entity_values("aspect"), None)) or _aspect(tracker.get_slot("aspect"))

@@ -11,6 +11,12 @@ takes exactly `rasa`'s arguments). Measured with py-spy under `make load`, they 
   DIET's matrices here are small, and spreading them over both cores cost more CPU than it saved time, CPU the
   gateway needs under load (measured: 41.6 -> 35.8 ms of Rasa CPU per message).
 
+And one fix of who may talk to it:
+
+* Rasa's `--auth-token` guards its HTTP API but not the channels: anyone who reached the REST channel could speak
+  as any conversation. The REST channel's POST now needs the same token (`?token=`, as the API takes it); with no
+  `--auth-token` every message is refused (fail closed). The gateway sends it (TTHC_RASA_TOKEN).
+
 And two fixes of what Rasa writes to its log:
 
 * Rasa's structured log events may carry what a citizen typed (`rest.message.received.failure` logs the message
@@ -122,13 +128,53 @@ def tracker_tables_created_once() -> None:
     metadata.create_all = create_tables_retrying(metadata.create_all)  # type: ignore[method-assign]
 
 
+def auth_token(argv: list[str]) -> str:
+    """The value of `--auth-token` in Rasa's arguments ("" when absent)."""
+    for index, arg in enumerate(argv):
+        if arg == "--auth-token" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--auth-token="):
+            return arg.split("=", 1)[1]
+    return ""
+
+
+def token_given(given: str, expected: str) -> bool:
+    import hmac
+
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def rest_channel_requires_token(token: str) -> None:
+    """The REST channel's POST answers 401 unless `?token=` is `token` (every POST when `token` is empty)."""
+    from rasa.core.channels.rest import RestInput
+    from sanic import response
+
+    original = RestInput.blueprint
+
+    def blueprint(self: RestInput, on_new_message: Any) -> Any:
+        bp = original(self, on_new_message)
+
+        @bp.middleware("request")
+        async def require_token(request: Any) -> Any:
+            if request.method == "POST" and not token_given(request.args.get("token", ""), token):
+                return response.json({"error": "token missing or wrong"}, status=401)
+            return None
+
+        return bp
+
+    RestInput.blueprint = blueprint  # type: ignore[method-assign]
+
+
 def one_thread_per_prediction() -> None:
     for name in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS"):
         os.environ.setdefault(name, "1")               # read by Rasa when it loads the model
 
 
-def apply() -> None:
+def apply(argv: list[str] | None = None) -> None:
+    import sys
+
     one_thread_per_prediction()
+    rest_channel_requires_token(auth_token(sys.argv if argv is None else argv))
     reuse_action_response_validator()
     sqlite_tracker_store_without_flush_per_commit()
     log_no_conversation_content()

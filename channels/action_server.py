@@ -49,10 +49,11 @@ def message_request_id(action_call: dict[str, Any]) -> object:
 
 
 def _from_rasa(request: Request, services: Services) -> bool:
-    """Rasa sends the action endpoint's token as `?token=` (endpoints `action_endpoint.token`)."""
+    """Rasa sends the action endpoint's token as `?token=` (endpoints `action_endpoint.token`). Fails closed: with
+    no token configured (TTHC_ACTION_TOKEN unset) every caller is refused."""
     expected = services.settings.action_token
     given = request.query_params.get("token", "")
-    return not expected or hmac.compare_digest(given.encode(), expected.encode())
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 @router.post("/webhook", include_in_schema=False)

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels import admin_dossiers, health, procedures_api
@@ -27,6 +27,7 @@ from channels.metrics import Metrics, RequestTimer
 from channels.outbound import ChannelAdapter, Outbound, PushNotifier
 from channels.request_id import HEADER as REQUEST_ID_HEADER, RequestContext, current_request_id
 from channels.schemas import ERROR_RESPONSES
+from channels.security_headers import SecurityHeaders
 from channels.services import ChatLimits, Services
 from channels.taught_sync import TaughtSync
 from channels.telegram import webhook as telegram_webhook
@@ -86,6 +87,9 @@ def procedure_name(knowledge_base: KnowledgeBase) -> Callable[[str], str | None]
 async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
     """Build every long-lived object, start the channels, and tear it all down in reverse order."""
     async with AsyncExitStack() as stack:
+        if not settings.action_token:
+            log.error("TTHC_ACTION_TOKEN is unset: the action endpoint refuses every call, so Rasa's actions fail "
+                      "(make run and make run-cluster generate one and hand it to Rasa)")
         knowledge_base = await asyncio.to_thread(KnowledgeBase.load, settings)
         db = Database(settings.database_url)
         stack.callback(db.close)
@@ -115,7 +119,7 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
                             retries=settings.send_retries, backoff=settings.send_backoff_seconds)
         handover = HandoverDesk(HandoffStore(db), OfficeHours.parse(settings.office_hours, settings.holidays),
                                 outbound.push)
-        chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis)
+        chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis, settings.read_rate_per_minute)
         gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover,
                           chat_limits.per_conversation)
         background = BackgroundTasks()
@@ -140,7 +144,7 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
             conversations=conversations,
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
             background=background, actions=build_action_executor(knowledge_base, assistant, handover, feedback),
-            dossiers=dossiers, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
+            dossiers=dossiers, dossier_assistant=assistant, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
             taught_sync=taught_sync, bus=bus, redis=redis,
             chat_limits=chat_limits, metrics=metrics,
             telegram=telegram.application if telegram else None,
@@ -171,6 +175,7 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Last-Event-ID"])
+    app.add_middleware(SecurityHeaders)            # every answer, refusals and errors included
     app.add_middleware(RequestContext)             # outermost: every answer carries X-Request-ID
 
     @app.exception_handler(RequestValidationError)
@@ -191,6 +196,14 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
         """The database went away (or refused): say so and ask to retry; the pool reconnects by itself."""
         log.error("Database error: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
         return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(IntegrityError)
+    @app.exception_handler(DataError)
+    async def database_refused_the_data(_: Request, exc: DBAPIError) -> JSONResponse:
+        """A constraint or a value the database refused is a bug, not an outage: 500 with the request id."""
+        log.error("Database refused the data: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        return JSONResponse({"detail": "Đã có lỗi xảy ra, anh/chị vui lòng thử lại sau ít phút."}, status_code=500,
+                            headers={REQUEST_ID_HEADER: current_request_id() or ""})
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

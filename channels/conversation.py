@@ -101,7 +101,8 @@ class Gateway:
             if choice.intent:
                 return await self._ask(message, intent_message(choice.intent, choice.entities))
             return await self._ask_words(message, choice.text or choice.title)
-        if message.payload is not None and not message.text:          # a tap on a button we did not issue
+        if (message.payload is not None and not message.text) or looks_like_token(message.text):
+            # a tap on a button we did not issue, or one already used (a menu is spent by its first pick)
             await self._record_in(message, "(lựa chọn không hợp lệ)")
             return [Reply.plain(STALE_CHOICE_REPLY)]
         if len(message.text) > self._max_chars:                       # stored cut: never keep a flood whole

@@ -12,6 +12,7 @@ import httpx
 from prometheus_client import Histogram
 from pydantic import ValidationError
 
+from channels.client_address import current_address_key
 from channels.request_id import current_request_id
 from replies.model import Choice, Reply
 
@@ -96,7 +97,8 @@ class RasaDialogue:
         self._timeout = timeout
         self._in_flight = [asyncio.Semaphore(self.MAX_IN_FLIGHT) for _ in self._clients]
         self._refused_until = [0.0 for _ in self._clients]
-        self._auth = {"token": token} if token else {}          # Rasa's HTTP API (`rasa run --auth-token`)
+        # Rasa's HTTP API (`rasa run --auth-token`) and its REST channel (bot/server.py requires the same token)
+        self._auth = {"token": token} if token else {}
         self._latency = latency
 
     async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
@@ -119,8 +121,10 @@ class RasaDialogue:
         return sorted(order, key=lambda server: self._refused_until[server] > now)      # stable: keeps the order
 
     async def _send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
-        body = {"sender": conversation_id, "message": text,
-                "metadata": {"channel": channel, "request_id": current_request_id()}}
+        metadata = {"channel": channel, "request_id": current_request_id()}
+        if (address := current_address_key()) is not None:
+            metadata["address"] = address                   # web chat: the dossier actions limit per address
+        body = {"sender": conversation_id, "message": text, "metadata": metadata}
         try:
             async with asyncio.timeout(self._timeout):
                 response = await self._post(self.servers_for(conversation_id), body)
@@ -134,7 +138,7 @@ class RasaDialogue:
         for attempt, server in enumerate(servers):
             try:
                 async with self._in_flight[server]:
-                    return await self._clients[server].post("/webhooks/rest/webhook", json=body)
+                    return await self._clients[server].post("/webhooks/rest/webhook", json=body, params=self._auth)
             except (httpx.ConnectError, httpx.ConnectTimeout):      # nothing was sent: another server may take it
                 self._refused_until[server] = time.monotonic() + self.REFUSED_SKIP_SECONDS
                 if attempt == len(servers) - 1:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from channels.services import Services, get_services
+from channels.web.routes import within_read_rate
 from knowledge_base.text import nfc
 
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
@@ -28,12 +29,14 @@ class SearchOut(BaseModel):
 
 @router.get("/search", response_model=SearchOut)
 async def search_procedures(
+    http: Request,
     q: str = Query(min_length=1, max_length=500, description="Câu hỏi hoặc từ khoá"),
     limit: int = Query(10, ge=1, le=50),
     field: str | None = Query(None, max_length=200, description="Lĩnh vực, ví dụ: Hộ tịch"),
     level: str | None = Query(None, max_length=50, description="Cấp thực hiện, ví dụ: Cấp xã"),
     services: Services = Depends(get_services),
 ) -> SearchOut:
+    await within_read_rate(services, http)
     query = nfc(q).strip()
     if not query:
         raise HTTPException(status_code=422, detail="Từ khoá tìm kiếm không được để trống.")

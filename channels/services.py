@@ -1,6 +1,7 @@
 """Long-lived objects the routes share, created once in the app lifespan and injected per request."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -16,6 +17,7 @@ from channels.taught_sync import TaughtSync
 from channels.rate_limit import Limiter, SharedWindowLimiter, SlidingWindowLimiter
 from cluster.bus import LocalBus
 from cluster.redis_client import SharedRedis
+from dossiers.assistant import DossierAssistant
 from dossiers.notifier import DossierNotifier
 from feedback.examples import TaughtExampleStore
 from feedback.store import FeedbackStore
@@ -33,16 +35,48 @@ from storage.web_sessions import WebSessions
 
 @dataclass
 class ChatLimits:
-    """Messages per minute: per conversation (every channel) and per network address (web chat)."""
+    """Requests per minute. Messages: per conversation (every channel) and per network address (web chat, ×4).
+    Reads (the web chat's poll and stream opens, the procedure search): per conversation strict, per address high
+    (citizens on one mobile carrier share addresses: ×10). Open event streams: at most STREAMS_PER_CONVERSATION
+    per conversation in one instance."""
     per_conversation: Limiter
     per_address: Limiter
+    reads_per_conversation: Limiter
+    reads_per_address: Limiter
+    streams: "OpenStreams"
+
+    ADDRESS_FACTOR = 4
+    READS_ADDRESS_FACTOR = 10
 
     @classmethod
-    def per_minute(cls, messages: int, redis: SharedRedis | None = None) -> "ChatLimits":
+    def per_minute(cls, messages: int, redis: SharedRedis | None = None, reads: int = 60) -> "ChatLimits":
         if redis is None:
-            return cls(SlidingWindowLimiter(messages), SlidingWindowLimiter(messages * 4))
+            return cls(SlidingWindowLimiter(messages), SlidingWindowLimiter(messages * cls.ADDRESS_FACTOR),
+                       SlidingWindowLimiter(reads), SlidingWindowLimiter(reads * cls.READS_ADDRESS_FACTOR),
+                       OpenStreams())
         return cls(SharedWindowLimiter(redis, "conversation", messages),
-                   SharedWindowLimiter(redis, "address", messages * 4))
+                   SharedWindowLimiter(redis, "address", messages * cls.ADDRESS_FACTOR),
+                   SharedWindowLimiter(redis, "reads", reads),
+                   SharedWindowLimiter(redis, "reads-address", reads * cls.READS_ADDRESS_FACTOR), OpenStreams())
+
+
+class OpenStreams:
+    """Event streams open in this instance, per conversation: a new one beyond the limit is refused. A stream is
+    held by its generator, weakly: one that ends, fails or is dropped before it ever started is no longer counted
+    (a `finally` would not run for a generator that never started)."""
+    PER_CONVERSATION = 3
+
+    def __init__(self) -> None:
+        self._open: dict[str, weakref.WeakSet[object]] = {}
+
+    def admit(self, key: str, stream: object) -> bool:
+        live = self._open.setdefault(key, weakref.WeakSet())
+        if len(live) >= self.PER_CONVERSATION:
+            return False
+        live.add(stream)
+        if len(self._open) > 1024:                    # forget conversations with no stream left
+            self._open = {k: v for k, v in self._open.items() if len(v)}
+        return True
 
 
 @dataclass
@@ -60,6 +94,7 @@ class Services:
     background: BackgroundTasks
     actions: ActionExecutor
     dossiers: DossierStore
+    dossier_assistant: DossierAssistant
     notifier: DossierNotifier
     staff: StaffConsole
     handover: HandoverDesk

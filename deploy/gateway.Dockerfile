@@ -60,6 +60,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=180s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4)"]
 # No access log: web chat paths carry conversation ids. Client addresses come from X-Forwarded-For, set by nginx or
-# the ingress controller in front (the gateway is never published without one).
+# the ingress controller in front (the gateway is never published without one), trusted only from the proxy's
+# address: uvicorn reads it from FORWARDED_ALLOW_IPS (addresses or networks, comma-separated; 127.0.0.1 when unset).
 CMD ["uvicorn", "channels.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", \
-     "--proxy-headers", "--forwarded-allow-ips", "*", "--timeout-graceful-shutdown", "20"]
+     "--proxy-headers", "--timeout-graceful-shutdown", "20"]

@@ -6,11 +6,13 @@ A code is `UNIT-YYMMDD-SEQUENCE`:
     H45.22-231015-0012           short unit form printed by provinces
     G01.123-240229-00123         five-digit sequence
     h45.22 – 231015 – 0012       as pasted: any case, any dash, spaces around the dashes -> H45.22-231015-0012
+    000.00.31.H45 261121 0005    parts separated by spaces only -> 000.00.31.H45-261121-0005
 
 The unit is an optional `ddd.dd.dd.` prefix, one letter and two digits, then any number of `.d{1,3}` groups. The
 date must be a real calendar date (20YY). The sequence has 4 or 5 digits. Between the parts: exactly one dash
-(- ‐ ‑ ‒ – — ― − ﹣ －), with optional spaces, tabs, NBSP, thin or zero-width spaces on either side; a dash is
-required ("H45.22 231015 0012" is not a code). Digits are ASCII only. A bare "231015-0012" is not a code.
+(- ‐ ‑ ‒ – — ― − ﹣ －), with optional spaces, tabs, NBSP, thin or zero-width spaces on either side, or only such
+spaces ("000.00.31.H45 261121 0005", as some receipts print it). Digits are ASCII only. A bare "231015-0012" is not
+a code (no unit).
 
 A code counts only as a whole token. It is rejected when glued to something longer:
 - before it: a letter, digit, underscore or combining mark, or a dot/dash that itself follows one
@@ -30,7 +32,7 @@ from datetime import date
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
 _SPACES = " \t\u00a0\u2007\u2009\u202f\u200b\u200c\u200d\u2060\ufeff"
 _WORD = "\\w\u0300-\u036f"   # letters, digits, underscore, combining diacritics
-_SEP = f"[{_SPACES}]*[{_DASHES}][{_SPACES}]*"
+_SEP = f"(?:[{_SPACES}]*[{_DASHES}][{_SPACES}]*|[{_SPACES}]+)"     # one dash (spaces around it allowed) or spaces
 
 _CODE = re.compile(
     f"(?<![{_WORD}])(?<![{_WORD}][.{_DASHES}])"

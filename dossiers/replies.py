@@ -35,9 +35,13 @@ def not_found(code: str) -> Reply:
     return Reply.plain(f"Dạ, em không tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại giúp em từng ký tự của mã ạ.")
 
 
-def wrong_digits(code: str, remaining: int) -> Reply:
-    return Reply.plain(f"Dạ, 4 số này chưa khớp với số điện thoại đăng ký hồ sơ {code}. Anh/chị còn {remaining} "
-                       "lần thử ạ.")
+NO_MATCH = "Dạ, mã hồ sơ hoặc số điện thoại chưa khớp."
+
+
+def no_match(remaining: int) -> Reply:
+    """A wrong answer, the same whether the code is unknown or the digits are wrong."""
+    return Reply.plain(f"{NO_MATCH} Anh/chị kiểm tra lại mã hồ sơ trên phiếu hẹn và 4 số cuối của số điện thoại đã "
+                       f"đăng ký; anh/chị còn {remaining} lần thử ạ.")
 
 
 def locked(code: str, wait: timedelta) -> Reply:
@@ -49,6 +53,12 @@ def locked(code: str, wait: timedelta) -> Reply:
 def too_many_lookups(wait: timedelta) -> Reply:
     return Reply.plain(f"Dạ, anh/chị đã tra cứu nhiều hồ sơ trong thời gian ngắn. Anh/chị vui lòng thử lại sau "
                        f"khoảng {_minutes(wait)} phút ạ.")
+
+
+def paused(wait: timedelta) -> Reply:
+    return Reply.plain(f"Dạ, để bảo vệ thông tin hồ sơ của người dân, việc tra cứu hồ sơ qua trợ lý ảo đang tạm dừng "
+                       f"khoảng {_minutes(wait)} phút. Anh/chị vui lòng thử lại sau, hoặc tra cứu trên Cổng Dịch vụ "
+                       f"công {PORTAL} (mục \"Tra cứu hồ sơ\") ạ.")
 
 
 def source_unavailable() -> Reply:

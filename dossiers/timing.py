@@ -15,6 +15,10 @@ def local_date(moment: datetime) -> str:
     return moment.astimezone(VIETNAM).strftime("%d/%m/%Y")
 
 
+def local_time(moment: datetime) -> str:
+    return moment.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+
+
 def days_late(due: datetime | None, now: datetime) -> int:
     if due is None or now <= due:
         return 0

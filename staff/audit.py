@@ -1,4 +1,4 @@
-"""The audit log: every view of a dossier's personal data, by whom and when."""
+"""The audit log: every view of personal data (a dossier, a conversation, a contact phone), by whom and when."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,6 +28,17 @@ class AuditLog:
     async def record(self, username: str, action: str, subject: str, at: datetime) -> None:
         row = AuditEntry(at=at, username=username, action=action, subject=subject)
         await self._db.run(lambda s: s.add(row))
+
+    async def record_once(self, username: str, action: str, subject: str, at: datetime) -> bool:
+        """Record unless this officer already has this entry (a read repeated by live updates); True if recorded."""
+        def record(session: Session) -> bool:
+            seen = session.scalar(select(AuditEntry.id).where(AuditEntry.username == username,
+                                                              AuditEntry.action == action,
+                                                              AuditEntry.subject == subject).limit(1))
+            if seen is None:
+                session.add(AuditEntry(at=at, username=username, action=action, subject=subject))
+            return seen is None
+        return await self._db.run(record)
 
     async def recent(self, limit: int = 200, subject: str | None = None) -> list[AuditRecord]:
         def read(session: Session) -> list[AuditRecord]:

@@ -69,6 +69,7 @@ class IssuedChoice(Base):
     entities: Mapped[dict[str, Any]]
     text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    spent_at: Mapped[datetime | None]            # the first pick from its menu spends every choice of the menu
 
 
 class ProcessedEvent(Base):
@@ -133,16 +134,28 @@ class DossierHistoryRow(Base):
 
 
 class DossierAccess(Base):
-    """One lookup of a code, or one wrong verification answer, by a conversation: counted in time windows so
-    that limits hold across restarts and app instances."""
+    """One lookup of a code, one wrong verification answer, or one pause of every lookup (too many wrong answers
+    across all codes), by a conversation from an address (a keyed hash, never the address itself): counted in
+    time windows so that limits hold across restarts and app instances."""
     __tablename__ = "dossier_access"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(12))          # "lookup" | "wrong"
+    kind: Mapped[str] = mapped_column(String(12))          # "lookup" | "wrong" | "pause"
     conversation_id: Mapped[str] = mapped_column(String(160))
     code: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+    address: Mapped[str | None] = mapped_column(String(32))
     __table_args__ = (Index("dossier_access_by_conversation", "kind", "conversation_id", "at"),
-                      Index("dossier_access_by_code", "kind", "code", "at"))
+                      Index("dossier_access_by_code", "kind", "code", "at"),
+                      Index("dossier_access_by_address", "kind", "address", "at"),
+                      Index("dossier_access_by_time", "kind", "at"))
+
+
+class DossierGuard(Base):
+    """One row per code ever answered: a verification updates it first, so that checking the wrong answers and
+    counting a new one happen one at a time for a code (a row lock on PostgreSQL, the write lock on SQLite)."""
+    __tablename__ = "dossier_guards"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class DossierVerification(Base):

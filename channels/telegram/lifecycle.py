@@ -38,8 +38,19 @@ class RunningTelegram:
             log.info("Telegram: webhook registered")
 
 
+class TelegramMisconfigured(RuntimeError):
+    """A setting that would make the channel fail every update: the gateway refuses to start instead."""
+
+
+def check(settings: TelegramSettings) -> None:
+    if settings.webhook_url and not settings.polling and not settings.webhook_secret:
+        raise TelegramMisconfigured("TTHC_TELEGRAM_WEBHOOK_URL is set without TTHC_TELEGRAM_WEBHOOK_SECRET: every "
+                                    "update would be refused; set a secret (openssl rand -hex 24)")
+
+
 @asynccontextmanager
 async def start_telegram(settings: TelegramSettings) -> AsyncIterator[RunningTelegram]:
+    check(settings)
     application = build_application(settings)
     await application.initialize()
     try:

@@ -9,6 +9,7 @@ from typing import AsyncIterator
 from fastapi import APIRouter, Depends, Header, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 
+from channels.client_address import bind_client_address
 from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, InboundMessage, OutboundMessage,
                               PushedMessage, PushedMessages, conversation_id)
 from channels.services import Services, get_services
@@ -18,6 +19,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 CHANNEL = "web"
 STREAM_RECHECK_SECONDS = 15.0          # a stream re-reads the outbox this often even without a local wake-up
 TOO_FAST = "Anh/chị gửi tin nhắn quá nhanh. Anh/chị vui lòng chờ khoảng một phút rồi gửi tiếp ạ."
+TOO_MANY_READS = "Anh/chị gửi quá nhiều yêu cầu trong thời gian ngắn. Anh/chị vui lòng chờ khoảng một phút ạ."
+TOO_MANY_STREAMS = ("Cuộc trò chuyện này đang mở ở quá nhiều cửa sổ. Anh/chị vui lòng đóng bớt cửa sổ rồi tải lại "
+                    "trang ạ.")
 UNKNOWN_SESSION = ("Phiên trò chuyện không hợp lệ hoặc đã hết hạn. Anh/chị vui lòng bắt đầu cuộc trò chuyện mới "
                    "(gửi tin nhắn không kèm sender_id).")
 router = APIRouter(tags=["chat"])
@@ -32,10 +36,21 @@ async def _known_session(sender_id: str, services: Services) -> str:
 SenderId = PathParam(pattern=SESSION_ID_PATTERN, description="Mã phiên do POST /api/chat cấp")
 
 
-async def _within_rate(services: Services, http: Request, sender_id: str | None) -> None:
-    address = http.client.host if http.client else "unknown"
+def _address(http: Request) -> str:
+    return http.client.host if http.client else "unknown"
+
+
+async def within_read_rate(services: Services, http: Request, sender_id: str | None = None) -> None:
+    """Reads (poll, stream opens, searches): per conversation strict, per address high; 429 with a reason."""
     limits = services.chat_limits
-    if not await limits.per_address.allow(address) or \
+    if (sender_id and not await limits.reads_per_conversation.allow(conversation_id(CHANNEL, sender_id))) or \
+            not await limits.reads_per_address.allow(_address(http)):
+        raise HTTPException(status_code=429, detail=TOO_MANY_READS, headers={"Retry-After": "60"})
+
+
+async def _within_rate(services: Services, http: Request, sender_id: str | None) -> None:
+    limits = services.chat_limits
+    if not await limits.per_address.allow(_address(http)) or \
             (sender_id and not await limits.per_conversation.allow(conversation_id(CHANNEL, sender_id))):
         raise HTTPException(status_code=429, detail=TOO_FAST, headers={"Retry-After": "60"})
 
@@ -46,6 +61,7 @@ async def chat(request: ChatRequest, http: Request, services: Services = Depends
     send that id with every later message. A button's `payload` sent back as `text` picks that button.
     Too many messages in a minute get 429 with a reason."""
     await _within_rate(services, http, request.sender_id)
+    bind_client_address(_address(http))
     if request.sender_id is None:
         sender_id = await services.web_sessions.start()
     else:
@@ -62,9 +78,11 @@ async def _pushed(services: Services, sender_id: str, after: int) -> list[Pushed
 
 
 @router.get("/api/chat/{sender_id}/messages", response_model=PushedMessages)
-async def pushed_messages(sender_id: str = SenderId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
+async def pushed_messages(http: Request, sender_id: str = SenderId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
                           services: Services = Depends(get_services)) -> PushedMessages:
-    """Messages sent to this conversation outside a request (officer replies, dossier news) with id > `after`."""
+    """Messages sent to this conversation outside a request (officer replies, dossier news) with id > `after`.
+    Limited per conversation and per address (429 with a reason)."""
+    await within_read_rate(services, http, sender_id)
     await _known_session(sender_id, services)
     return PushedMessages(messages=await _pushed(services, sender_id, after))
 
@@ -73,7 +91,9 @@ async def pushed_messages(sender_id: str = SenderId, after: int = Query(0, ge=0,
 async def pushed_events(request: Request, sender_id: str = SenderId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
                         last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=0, le=ROW_ID_MAX),
                         services: Services = Depends(get_services)) -> StreamingResponse:
-    """The same messages as a server-sent event stream (`id` = message id, `data` = the message as JSON)."""
+    """The same messages as a server-sent event stream (`id` = message id, `data` = the message as JSON).
+    Opening one is limited as a read; at most a few streams per conversation are open at once (429 beyond)."""
+    await within_read_rate(services, request, sender_id)
     await _known_session(sender_id, services)
     key = conversation_id(CHANNEL, sender_id)
 
@@ -87,7 +107,10 @@ async def pushed_events(request: Request, sender_id: str = SenderId, after: int 
             await services.outbound.notifier.wait(key, STREAM_RECHECK_SECONDS)
             yield ": keep-alive\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
+    events = stream()
+    if not services.chat_limits.streams.admit(key, events):
+        raise HTTPException(status_code=429, detail=TOO_MANY_STREAMS, headers={"Retry-After": "60"})
+    return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 

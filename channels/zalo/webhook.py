@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -15,6 +16,7 @@ from channels.zalo.signature import signature_valid
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
 CHANNEL = "zalo"
+MAX_EVENT_AGE_SECONDS = 5 * 60      # Zalo signs the event time; older (or later) events are refused as replays
 ATTACHMENTS = {"user_send_image": "ảnh", "user_send_gif": "ảnh động", "user_send_sticker": "nhãn dán",
                "user_send_file": "tệp", "user_send_location": "vị trí", "user_send_audio": "tin nhắn thoại",
                "user_send_video": "video", "user_send_link": "đường dẫn", "user_send_business_card": "danh thiếp"}
@@ -64,6 +66,16 @@ def event_key(event: ZaloEvent, message: InboundMessage) -> str:
     return f"{event.event_name}:{message.sender_id}:{event.timestamp}"
 
 
+def recent(timestamp: str, now: float) -> bool:
+    """A signed event is taken only within MAX_EVENT_AGE_SECONDS of now (either way): a captured event replayed
+    later, once its id has left the processed-events table, is refused."""
+    try:
+        sent = int(timestamp) / 1000
+    except ValueError:
+        return False
+    return abs(now - sent) <= MAX_EVENT_AGE_SECONDS
+
+
 async def answer(services: Services, message: InboundMessage) -> None:
     replies = await services.gateway.handle(message)
     await services.outbound.deliver(CHANNEL, message.sender_id, replies)
@@ -84,6 +96,9 @@ async def zalo_webhook(request: Request, services: Services = Depends(get_servic
                            settings.oa_secret_key):
         log.warning("Zalo webhook: signature missing or wrong (event %s)", event.event_name)
         raise HTTPException(status_code=401, detail="Chữ ký không hợp lệ.")
+    if not recent(event.timestamp, time.time()):
+        log.warning("Zalo webhook: event outside the accepted window (event %s)", event.event_name)
+        raise HTTPException(status_code=401, detail="Sự kiện đã quá hạn hoặc thời điểm không hợp lệ.")
     message = inbound(event)
     if message is None:                           # echoes of our own messages, seen/received receipts, unfollow
         return {"message": "ignored"}

@@ -1,4 +1,5 @@
-"""The handover queue for officers (/api/staff/handoffs): list, read the conversation (audited on first read),
+"""The handover queue for officers (/api/staff/handoffs): list (each contact phone shown audited), read the
+conversation (audited: each full read and each officer's first read),
 claim (one officer wins; the second gets 409 with the reason), reply, hand back to the assistant, close."""
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from storage.tables import utcnow
 
 router = APIRouter(prefix="/api/staff/handoffs", tags=["staff"])
 VIEW_CONVERSATION = "view_conversation"
+VIEW_CONTACT_PHONE = "view_contact_phone"
 CHANNEL_NAMES = {"web": "Web", "zalo": "Zalo", "telegram": "Telegram"}
 HandoffId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
@@ -72,19 +74,27 @@ def _conflict(exc: HandoverConflict) -> HTTPException:
 @router.get("", response_model=list[HandoffOut])
 async def queue(context: StaffContext = Depends(staff_api), services: Services = Depends(get_services)) -> list[HandoffOut]:
     """Open requests (waiting first, oldest first) and the latest ended ones; marks the officer as online."""
-    await services.handover.seen(context.member.username)
-    return [await _out(h, context.member.username, services) for h in await services.handover.store.queue()]
+    username = context.member.username
+    await services.handover.seen(username)
+    handoffs = await services.handover.store.queue()
+    for handoff in handoffs:
+        if handoff.contact_phone:                  # a phone shown to this officer: audited (once per officer)
+            await services.staff.audit.record_once(username, VIEW_CONTACT_PHONE, f"handoff:{handoff.id}", utcnow())
+    return [await _out(h, username, services) for h in handoffs]
 
 
 @router.get("/{handoff_id}", response_model=ConversationOut)
 async def conversation(handoff_id: HandoffId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
                        context: StaffContext = Depends(staff_api),
                        services: Services = Depends(get_services)) -> ConversationOut:
-    """The conversation so far (messages with id > `after`, for live updates). The first read is audited."""
+    """The conversation so far (messages with id > `after`, for live updates). Audited: every full read
+    (`after` = 0) and each officer's first read whatever `after` is."""
     handoff = await _handoff(handoff_id, services)
+    audit, subject = services.staff.audit, f"handoff:{handoff_id}"
     if after == 0:
-        await services.staff.audit.record(context.member.username, VIEW_CONVERSATION, f"handoff:{handoff_id}",
-                                          utcnow())
+        await audit.record(context.member.username, VIEW_CONVERSATION, subject, utcnow())
+    else:
+        await audit.record_once(context.member.username, VIEW_CONVERSATION, subject, utcnow())
     messages = await services.conversations.history(handoff.channel, handoff.sender_id, limit=200, after=after)
     return ConversationOut(handoff=await _out(handoff, context.member.username, services),
                            messages=[MessageOut(id=m.id, direction=m.direction, text=m.text, at=m.created_at)

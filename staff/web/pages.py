@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from channels.services import Services, get_services
 from dossiers.models import Status
-from dossiers.timing import local_date
+from dossiers.timing import local_date, local_time
 from knowledge_base.answers.sheet import procedure_sheet
 from staff.board import board
 from staff.web.api import dossier_view
@@ -23,6 +23,7 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["vn_date"] = local_date
+templates.env.filters["vn_time"] = local_time
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
@@ -87,8 +88,9 @@ async def dossiers_page(request: Request, office: str = Query("", max_length=200
     rows = board(await services.dossiers.find(chosen, procedure or None), utcnow(), office or None)
     names = {r.dossier.procedure_code: getattr(services.knowledge_base.get(r.dossier.procedure_code), "name", "")
              for r in rows}
+    paused_until = await services.dossier_assistant.paused_until()
     return render(request, "dossiers.html", context, rows=rows, names=names, office=office, procedure=procedure,
-                  status=status)
+                  status=status, lookups_paused_until=paused_until)
 
 
 @router.get("/dossiers/{code}")

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dossiers import (STOPPED, VERIFIED, ActionDossierStatus, ActionSubscribeDossier, ValidateDossierForm,
                               last_four_digits)
+from actions.procedures import ActionAnswerProcedure
 from dossiers.assistant import DossierAssistant
 from replies.model import Reply
 from replies.text import reply_text
@@ -86,3 +87,26 @@ def test_subscribe_payload_without_verification_subscribes_nothing(assistant: Do
                                   "entities": [{"entity": "dossier_code", "value": CODE}]}}
     said, _ = run(ActionSubscribeDossier(assistant), "dossier_forged_verified.json", **payload)
     assert "xác nhận 4 số cuối" in said[0]
+
+
+def test_the_address_in_the_message_metadata_limits_wrong_answers_across_conversations(
+        assistant: DossierAssistant) -> None:
+    for n in range(assistant.policy.max_wrong_per_address):
+        asyncio.run(assistant.verify(f"web:guesser-{n}", f"H45.22-231015-{n:04d}", "1234", "address-key"))
+    latest = {"text": "mã hồ sơ của tôi là h45.22 – 231015 – 0012 ạ", "intent": {"name": "nlu_fallback"},
+              "entities": [], "metadata": {"address": "address-key"}}
+    said, slots = run(ValidateDossierForm(assistant), "dossier_code_in_sentence.json", latest_message=latest)
+    assert slots["dossier_phone_digits"] == STOPPED and "thử lại sau" in said[0]
+    said, slots = run(ValidateDossierForm(assistant), "dossier_code_in_sentence.json")     # no address: a citizen
+    assert said == [] and slots["dossier_code"] == CODE
+
+
+@pytest.mark.parametrize("text", ["hồ sơ 000.00.31.H45 261121 0005 khi nào được nhận?",
+                                  "H45.22-231015-0012 bổ sung cái gì", "hủy hồ sơ h45.22 – 231015 – 0012 được không"])
+def test_a_message_with_a_dossier_code_goes_to_the_dossier_form_whatever_else_it_asks(text: str) -> None:
+    latest = {"text": text, "intent": {"name": "ask_procedure"}, "entities": []}
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswerProcedure(None, None).run(   # type: ignore[arg-type]  (never reached)
+        dispatcher, tracker("dossier_code_in_sentence.json", latest_message=latest, active_loop={}), DOMAIN))
+    assert dispatcher.messages == []                                   # no procedure answer
+    assert {"event": "followup", "timestamp": None, "name": "dossier_form"} in events

@@ -125,3 +125,16 @@ def test_rasa_tracker_store_tables_come_from_the_retrying_creation(tmp_path: Pat
         engine.dispose()
     finally:
         metadata.create_all = original
+
+
+@pytest.mark.parametrize("argv, token", [(["run", "--enable-api", "--auth-token", "abc"], "abc"),
+                                         (["run", "--auth-token=abc"], "abc"), (["run", "--enable-api"], ""),
+                                         (["run", "--auth-token"], "")])
+def test_the_rest_channel_takes_the_api_token_from_rasas_arguments(argv: list, token: str) -> None:
+    assert server.auth_token(argv) == token
+
+
+def test_the_rest_channel_fails_closed() -> None:
+    assert server.token_given("abc", "abc")
+    assert not server.token_given("abd", "abc") and not server.token_given("", "abc")
+    assert not server.token_given("", "")                  # no --auth-token: every message is refused

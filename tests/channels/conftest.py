@@ -21,6 +21,7 @@ ZALO_OA_SECRET = "oa-secret-key"
 TELEGRAM_SECRET = "telegram-webhook-secret"
 RASA_TIMEOUT = 3.0
 ADMIN_TOKEN = "admin-token-for-tests"
+ACTION_TOKEN = "action-token-for-tests"
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,7 @@ def gateway_app(tmp_path_factory: pytest.TempPathFactory, fake_zalo, fake_telegr
     with StallingServer() as rasa:
         settings = channel_settings(SETTINGS, fake_zalo, fake_telegram, rasa_url=rasa.url, rasa_timeout=RASA_TIMEOUT,
                                     database_url=f"sqlite:///{folder / 'gateway.db'}", send_retries=2,
-                                    send_backoff_seconds=0.05, admin_token=ADMIN_TOKEN, notify_interval_seconds=0.5)
+                                    send_backoff_seconds=0.05, admin_token=ADMIN_TOKEN, action_token=ACTION_TOKEN, notify_interval_seconds=0.5)
         with RunningApp(create_app(settings)) as running:
             yield running
 

@@ -15,6 +15,7 @@ from replies.model import Reply
 from replies.text import reply_text
 from tests.channels.test_request_id import Lines, fresh_id, lines  # noqa: F401  (fixture)
 from tests.fakes.app import RunningApp
+from dataclasses import replace
 
 TRACKER = Path(__file__).parents[1] / "actions" / "fixtures" / "ask_birth_documents.json"
 SECRET = "Nguyễn Văn An 0912345678"
@@ -57,3 +58,19 @@ def test_an_action_that_raises_is_answered_politely_and_logged_without_its_messa
     replies = replies_of(answered)
     assert "1.001193" in replies[0].procedure_codes
     assert not any(ACTION_FAILED_TEXT in reply_text(reply) for reply in replies)
+
+
+@pytest.mark.parametrize("given", [None, "", "forged"])
+def test_with_no_action_token_configured_the_endpoint_refuses_every_caller(
+        client: httpx.Client, gateway_app: RunningApp, monkeypatch: pytest.MonkeyPatch, given: str | None) -> None:
+    services = gateway_app.services
+    monkeypatch.setattr(services, "settings", replace(services.settings, action_token=""))   # TTHC_ACTION_TOKEN unset
+    params = {} if given is None else {"token": given}
+    response = client.post("/webhook", params=params, json=action_call())
+    assert response.status_code == 401
+    assert client.get("/actions", params=params).status_code == 401
+
+
+def test_the_configured_action_token_is_required(client: httpx.Client, gateway_app: RunningApp) -> None:
+    assert client.post("/webhook", params={"token": "forged"}, json=action_call()).status_code == 401
+    assert client.get("/actions", params={"token": gateway_app.services.settings.action_token}).status_code == 200

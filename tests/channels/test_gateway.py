@@ -78,11 +78,23 @@ def test_an_issued_token_becomes_its_intent_and_is_logged_as_its_title(gateway: 
     assert logged[0].text == "Lệ phí khai sinh" and logged[0].payload["choice"]["intent"] == "ask_procedure"
 
 
-def test_a_token_issued_to_another_conversation_is_only_words(gateway: Gateway, database: Database,
-                                                              dialogue: RecordingDialogue) -> None:
+def test_a_token_issued_to_another_conversation_picks_nothing(gateway: Gateway, database: Database,
+                                                             dialogue: RecordingDialogue) -> None:
     token, = run(ChoiceStore(database).issue("web:someone-else", [FEE]))
-    say(gateway, "web", token)
-    assert dialogue.sent == [token]
+    assert say(gateway, "web", token) == [STALE_CHOICE_REPLY]
+    assert dialogue.sent == []
+
+
+@pytest.mark.parametrize("channel, tap", [("web", "text"), ("telegram", "payload")])
+def test_a_second_tap_of_a_menu_picks_nothing(gateway: Gateway, database: Database, dialogue: RecordingDialogue,
+                                              channel: str, tap: str) -> None:
+    up, down = run(ChoiceStore(database).issue(f"{channel}:u1", [
+        Choice(title="👍 Hữu ích", intent="rate_answer", entities={"rating": "up"}),
+        Choice(title="👎 Chưa hữu ích", intent="rate_answer", entities={"rating": "down"})]))
+    say(gateway, channel, **{tap: up})
+    assert say(gateway, channel, **{tap: up}) == [STALE_CHOICE_REPLY]       # not a second rating
+    assert say(gateway, channel, **{tap: down}) == [STALE_CHOICE_REPLY]
+    assert dialogue.sent == ['/rate_answer{"rating":"up"}']
 
 
 def test_an_unknown_tapped_payload_gets_a_polite_answer_without_the_dialogue(gateway: Gateway,
@@ -102,11 +114,14 @@ def test_a_number_picks_from_the_newest_menu_only_on_numbered_channels(gateway: 
     store = ChoiceStore(database)
     run(store.issue("zalo:u1", [Choice(title="A", text="hộ chiếu"), FEE]))
     run(store.issue("web:u1", [Choice(title="A", text="hộ chiếu"), FEE]))
-    say(gateway, "zalo", "2")
-    say(gateway, "zalo", "số 1")
     say(gateway, "zalo", "7")                      # not on the menu: just words
+    say(gateway, "zalo", "2")
+    say(gateway, "zalo", "số 1")                   # the menu was spent by the first pick: words
+    run(store.issue("zalo:u1", [Choice(title="A", text="hộ chiếu"), FEE]))
+    say(gateway, "zalo", "số 1")
     say(gateway, "web", "2")                       # the web shows buttons, a number is words
-    assert dialogue.sent == ['/ask_procedure{"procedure_code":"1.001193","aspect":"fee"}', "hộ chiếu", "7", "2"]
+    assert dialogue.sent == ["7", '/ask_procedure{"procedure_code":"1.001193","aspect":"fee"}', "số 1", "hộ chiếu",
+                             "2"]
 
 
 def test_silence_from_the_dialogue_still_gets_an_answer(database: Database) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from channels.conversation import ATTACHMENT_REPLY, STALE_CHOICE_REPLY, UNAVAILABLE_REPLY, Gateway
 from channels.outbound import Outbound, PushNotifier
-from channels.telegram.lifecycle import start_telegram
+from channels.telegram.lifecycle import TelegramMisconfigured, start_telegram
 from replies.model import Choice, Paragraph, Reply
 from settings import SETTINGS
 from storage.choices import ChoiceStore
@@ -156,3 +156,16 @@ def test_polling_mode_fetches_updates_and_answers(fake_telegram: tuple[FakeTeleg
     assert asyncio.run(scenario()) == ["xin chào"]
     assert texts(telegram, chat) == ["Dạ, em trả lời qua polling."]
     db.close()
+
+
+def test_a_webhook_url_without_a_secret_refuses_to_start(fake_telegram) -> None:
+    fake, url = fake_telegram
+    settings = replace(SETTINGS.telegram, bot_token=fake.token, api_base=url, polling=False, webhook_secret="",
+                       webhook_url="https://tthc.example.gov.vn/channels/telegram/webhook")
+
+    async def starting() -> None:
+        async with start_telegram(settings):
+            pass
+
+    with pytest.raises(TelegramMisconfigured, match="TTHC_TELEGRAM_WEBHOOK_SECRET"):
+        asyncio.run(starting())

@@ -150,3 +150,14 @@ def test_a_typed_number_picks_the_numbered_option(gateway_app: RunningApp, clien
         lambda: ConversationLog(gateway_app.services.db).history("zalo", user)) if m.direction == "in"])
     assert logged[0].text == "Đăng ký khai sinh"
     assert logged[0].payload["choice"]["entities"] == {"procedure_code": "1.001193"}
+
+
+@pytest.mark.parametrize("age_seconds", [6 * 60, -6 * 60, None])
+def test_a_signed_event_outside_the_time_window_is_refused_as_a_replay(client: httpx.Client, zalo: FakeZalo,
+                                                                      user: str, age_seconds: int | None) -> None:
+    body = event(zalo, user)
+    body["timestamp"] = "not-a-time" if age_seconds is None else str(int((time.time() - age_seconds) * 1000))
+    response = post_event(client, zalo, body)
+    assert response.status_code == 401 and "quá hạn" in response.json()["detail"]
+    body["timestamp"] = str(int(time.time() * 1000))                    # the same event, fresh: taken
+    assert post_event(client, zalo, body).json() == {"message": "ok"}

@@ -741,3 +741,27 @@ def test_rasa_image_holds_its_model_inputs_and_custom_components() -> None:
     files |= set((ROOT / "nlu_data").glob("*.yml")) | set((ROOT / "bot" / "data").glob("*.yml"))
     missing = sorted(p.relative_to(ROOT).as_posix() for p in files if not copied(sources, p))
     assert not missing, f"deploy/rasa.Dockerfile does not copy: {missing}"
+
+
+def test_only_the_gateways_reach_rasa_and_only_rasa_and_the_ingress_reach_the_gateways() -> None:
+    policies = {p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]: p["spec"]
+                for p in objects_of("NetworkPolicy")}
+    assert set(policies) == {"rasa", "gateway"}
+    [rasa_rule] = policies["rasa"]["ingress"]
+    assert rasa_rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    [gateway_rule] = policies["gateway"]["ingress"]
+    pods = [peer["podSelector"]["matchLabels"] for peer in gateway_rule["from"] if "podSelector" in peer]
+    namespaces = [peer["namespaceSelector"]["matchLabels"] for peer in gateway_rule["from"] if "namespaceSelector" in peer]
+    assert pods == [{"app.kubernetes.io/name": "rasa"}]
+    assert {"kubernetes.io/metadata.name": "ingress-nginx"} in namespaces
+    ingress_paths = {p["path"] for rule in named("Ingress", "gateway")["spec"]["rules"] for p in rule["http"]["paths"]}
+    assert not {"/webhook", "/metrics"} & ingress_paths, "the ingress controller must not route the internal routes"
+
+
+def test_the_gateway_trusts_forwarded_addresses_from_the_proxy_only() -> None:
+    image = [i for i in final_stage(dockerfile("gateway")) if i.keyword == "CMD"][0].json_args()
+    for command in (image, compose_command("gateway"), full_command(container("gateway"))):
+        assert "--forwarded-allow-ips" not in command          # uvicorn reads FORWARDED_ALLOW_IPS instead
+    nginx_address = compose()["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    assert compose_env("gateway")["FORWARDED_ALLOW_IPS"] == nginx_address
+    assert named("ConfigMap", "tthc-settings")["data"]["FORWARDED_ALLOW_IPS"] not in ("*", "")

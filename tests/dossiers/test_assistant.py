@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
-from dossiers.access_store import DossierAccessStore
-from dossiers.assistant import DossierAssistant, Outcome
+from sqlalchemy import func, select
+
+from dossiers.access_store import WRONG, DossierAccessStore
+from dossiers.assistant import AccessPolicy, DossierAssistant, Outcome, Step
+from dossiers.replies import NO_MATCH
 from dossiers.store import DossierStore
 from replies.text import reply_text
 from storage.database import Database
+from storage.tables import DossierAccess
 from tests.dossiers.fixtures import CODE, NOW, Clock, dossier_data
 
 run = asyncio.run
 A, B, C = "web:citizen-a", "zalo:citizen-b", "telegram:citizen-c"
+ADDRESS, OTHER_ADDRESS = "address-key-1", "address-key-2"
 
 
 def status_text(assistant: DossierAssistant, conversation: str, code: str = CODE) -> str:
@@ -27,9 +32,57 @@ def test_a_code_alone_says_found_and_nothing_more(assistant: DossierAssistant) -
     assert "Nguyễn" not in text and "khai sinh" not in text and "Thẩm định" not in text
 
 
-def test_an_unknown_code_is_not_found(assistant: DossierAssistant) -> None:
-    step = run(assistant.look_up(A, "H45.22-231015-9999"))
-    assert step.outcome is Outcome.NOT_FOUND and "H45.22-231015-9999" in reply_text(step.reply)
+def test_a_code_alone_gets_the_same_answer_whether_or_not_it_exists(assistant: DossierAssistant) -> None:
+    known, unknown = run(assistant.look_up(A, CODE)), run(assistant.look_up(B, "H45.22-231015-9999"))
+    assert known == unknown == Step(Outcome.FOUND)
+
+
+def test_a_wrong_answer_is_one_neutral_reply_whether_the_code_or_the_digits_are_wrong(
+        assistant: DossierAssistant) -> None:
+    wrong_digits = run(assistant.verify(A, CODE, "0000"))
+    unknown_code = run(assistant.verify(B, "H45.22-231015-9999", "5678"))
+    assert wrong_digits == unknown_code
+    assert wrong_digits.outcome is Outcome.WRONG and reply_text(wrong_digits.reply).startswith(NO_MATCH)
+
+
+def test_wrong_answers_from_one_address_stop_its_lookups(assistant: DossierAssistant, clock: Clock) -> None:
+    limit = assistant.policy.max_wrong_per_address
+    for n in range(limit):                         # a script opening a fresh conversation for every code
+        run(assistant.verify(f"web:guesser-{n}", f"H45.22-231015-{n:04d}", "1234", ADDRESS))
+    refused = run(assistant.look_up("web:guesser-new", CODE, ADDRESS))
+    assert refused.outcome is Outcome.TOO_MANY_LOOKUPS and "thử lại sau" in reply_text(refused.reply)
+    assert run(assistant.verify("web:guesser-new", CODE, "5678", ADDRESS)).outcome is Outcome.TOO_MANY_LOOKUPS
+    assert run(assistant.look_up(A, CODE, OTHER_ADDRESS)).outcome is Outcome.FOUND   # another address is not
+    clock.advance(minutes=61)
+    assert run(assistant.look_up("web:guesser-new", CODE, ADDRESS)).outcome is Outcome.FOUND
+
+
+def test_too_many_wrong_answers_across_all_codes_pause_every_lookup(store: DossierStore, database: Database,
+                                                                   clock: Clock) -> None:
+    policy = AccessPolicy(max_wrong_per_minute=5)
+    assistant = DossierAssistant(store, DossierAccessStore(database), lambda _: None, policy, clock=clock)
+    for n in range(5):                             # five conversations, five addresses, five codes
+        run(assistant.verify(f"web:g{n}", f"H45.22-231015-{n:04d}", "1234", f"address-{n}"))
+    assert run(assistant.paused_until()) == clock.now + policy.pause
+    paused = run(assistant.look_up(A, CODE, OTHER_ADDRESS))
+    assert paused.outcome is Outcome.PAUSED and "tạm dừng" in reply_text(paused.reply)
+    assert run(assistant.verify(A, CODE, "5678")).outcome is Outcome.PAUSED        # even the right digits wait
+    clock.advance(minutes=16)
+    assert run(assistant.paused_until()) is None
+    assert run(assistant.verify(A, CODE, "5678")).outcome is Outcome.VERIFIED
+
+
+def test_wrong_answers_sent_in_parallel_are_checked_and_counted_one_at_a_time(assistant: DossierAssistant,
+                                                                           database: Database) -> None:
+    async def flood() -> list[Step]:
+        return await asyncio.gather(*(assistant.verify(f"web:parallel-{n}", CODE, f"{n:04d}") for n in range(8)))
+
+    outcomes = [step.outcome for step in run(flood())]
+    assert sorted(outcomes, key=str) == sorted([Outcome.WRONG] * 2 + [Outcome.LOCKED] * 6, key=str)
+    wrong_rows = database.call(lambda s: s.scalar(select(func.count()).select_from(DossierAccess).where(
+        DossierAccess.kind == WRONG, DossierAccess.code == CODE)))
+    assert wrong_rows == assistant.policy.max_wrong_answers          # only three answers were ever checked
+    assert run(assistant.verify(C, CODE, "5678")).outcome is Outcome.LOCKED
 
 
 def test_the_right_digits_show_the_status_with_the_name_masked_and_no_phone(assistant: DossierAssistant) -> None:

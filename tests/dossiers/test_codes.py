@@ -37,6 +37,9 @@ SHAPES = [
     ("H45.22\u200b-\u200b231015-0012", SHORT),                  # zero-width spaces
     ("H45.22\u00a0-\u00a0231015\u00a0-\u00a00012", SHORT),      # NBSP
     ("000.00.12.h45 - 231015 -0012", FULL),
+    ("H45.22 231015 0012", SHORT),                              # spaces only, no dash
+    ("000.00.31.H45 261121 0005", "000.00.31.H45-261121-0005"),
+    ("hồ sơ 000.00.31.H45\u00a0261121\u00a00005 khi nào được nhận?", "000.00.31.H45-261121-0005"),
     # inside sentences, NFC and NFD, punctuation around
     (SENTENCE, SHORT),
     (unicodedata.normalize("NFD", SENTENCE), SHORT),
@@ -70,7 +73,8 @@ SHAPES = [
     ("H4.22-231015-0012", None),                                # unit letter + 1 digit
     ("H45.2222-231015-0012", None),                             # unit group of 4 digits
     ("00.00.12.H45-231015-0012", None),                         # truncated prefix
-    ("H45.22 231015 0012", None),                               # no dash at all
+    ("mã 231015 0012", None),                                   # spaces, but no unit
+    ("H45.22  231015", None),                                   # no sequence
     ("H45.22--231015-0012", None),                              # two dashes
     ("H45.22-2310150012", None),
     ("H45.22_231015_0012", None),

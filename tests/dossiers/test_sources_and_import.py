@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -52,8 +53,10 @@ def test_an_outage_of_the_province_is_said_politely(database: Database) -> None:
             async with httpx.AsyncClient(timeout=5) as http:
                 assistant = DossierAssistant(HttpDossierSource(url, province.token, http),
                                              DossierAccessStore(database), lambda _: None)
-                step = await assistant.look_up("web:a", CODE)
+                assert (await assistant.look_up("web:a", CODE)).outcome is Outcome.FOUND   # the source is not asked
+                step = await assistant.verify("web:a", CODE, "5678")
                 assert step.outcome is Outcome.UNAVAILABLE
+                assert await DossierAccessStore(database).wrong_answers_for(CODE, NOW - timedelta(days=3650)) == 0
                 return reply_text(step.reply)
         assert "đang bận" in asyncio.run(scenario())
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from channels.zalo.signature import zalo_signature
-from dossiers.replies import not_found
+from dossiers.replies import no_match
 from replies.text import reply_text
 from scripts.stack import Stack
 from storage.conversations import ConversationLog
@@ -119,10 +119,11 @@ def test_an_id_the_server_did_not_issue_is_refused(stack: Stack) -> None:
     assert response.status_code == 403
 
 
-def test_an_unknown_dossier_is_said_not_found_and_the_code_asked_again(web: WebChat) -> None:
-    dossier = web.say("hồ sơ H45.22-231015-0012 của tôi tới đâu rồi")
-    assert [m["text"] for m in dossier] == [reply_text(not_found("H45.22-231015-0012")),
-                                            response_text("utter_ask_dossier_code")]
+def test_an_unknown_dossier_gets_the_same_question_and_a_neutral_no_match(web: WebChat) -> None:
+    unknown = "H45.22-231015-0012"                  # no dossier in this stack's store
+    asked = response_text("utter_ask_dossier_phone_digits").replace("{dossier_code}", unknown)
+    assert [m["text"] for m in web.say(f"hồ sơ {unknown} của tôi tới đâu rồi")] == [asked]
+    assert [m["text"] for m in web.say("5678")] == [reply_text(no_match(2)), asked]
 
 
 # ------------------------------------------------------------------ Zalo and Telegram with the real dialogue
@@ -213,6 +214,12 @@ def test_rasa_and_the_action_endpoint_require_their_tokens(stack: Stack) -> None
     assert httpx.get(f"{stack.config.rasa_url}/status", timeout=10).status_code == 401
     assert httpx.get(f"{stack.config.rasa_url}/status", params={"token": stack.config.rasa_token},
                      timeout=10).status_code == 200
+    message = {"sender": "web:forger", "message": "xin chào"}             # Rasa's REST channel: the token too
+    for params in ({}, {"token": "forged"}):
+        assert httpx.post(f"{stack.config.rasa_url}/webhooks/rest/webhook", params=params, json=message,
+                          timeout=30).status_code == 401
+    assert httpx.post(f"{stack.config.rasa_url}/webhooks/rest/webhook", params={"token": stack.config.rasa_token},
+                      json=message, timeout=30).status_code == 200
     call = {"next_action": "action_answer_procedure", "sender_id": "web:x", "tracker": {}, "domain": {}}
     assert httpx.post(f"{stack.config.app_url}/webhook", json=call, timeout=10).status_code == 401
     assert httpx.post(f"{stack.config.app_url}/webhook", params={"token": "forged"}, json=call,

@@ -3,14 +3,17 @@ with their audit trail, accounts."""
 from __future__ import annotations
 
 import subprocess
+import uuid
 import sys
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from settings import ROOT
+from storage.tables import DossierAccess
 from tests.fakes.app import RunningApp
-from tests.staff.conftest import EXPECTED_ORDER, OFFICER
+from tests.staff.conftest import ADMIN, EXPECTED_ORDER, OFFICER
 
 PROTECTED_API = ["/api/staff/me", "/api/staff/procedures/search?q=khai+sinh", "/api/staff/dossiers",
                  "/api/staff/dossiers/000.00.12.H45-261101-0001", "/api/staff/audit", "/api/staff/handoffs",
@@ -148,3 +151,36 @@ def test_handover_ids_past_what_the_database_holds_are_refused_not_a_crash(offic
         assert response.status_code == 422 and response.json()["detail"] == "Yêu cầu không hợp lệ.", response.text
     cursor = officer.get("/api/staff/handoffs/1", params={"after": 2**63})
     assert cursor.status_code == 422 and cursor.json()["errors"][0].startswith("after:")
+
+
+def test_every_officer_read_of_a_conversation_and_each_contact_phone_shown_is_audited(
+        staff_app: RunningApp, officer: httpx.Client, admin: httpx.Client) -> None:
+    desk = staff_app.services.handover
+    sender = "audit-" + uuid.uuid4().hex[:8]
+    staff_app.call(lambda: desk.request(f"web:{sender}", "asked", None))
+    staff_app.call(lambda: desk.note_contact("web", sender, "số em là 0912 345 678"))
+    [handoff] = [h for h in officer.get("/api/staff/handoffs").json() if h["contact_phone"] == "0912345678"]
+    subject = f"handoff:{handoff['id']}"
+
+    def trail() -> list[tuple[str, str]]:
+        return [(e["username"], e["action"]) for e in admin.get("/api/staff/audit", params={"subject": subject}).json()]
+
+    assert trail() == [(OFFICER[0], "view_contact_phone")]
+    assert officer.get(f"/api/staff/handoffs/{handoff['id']}", params={"after": 5}).status_code == 200
+    assert trail() == [(OFFICER[0], "view_conversation"), (OFFICER[0], "view_contact_phone")]
+    officer.get(f"/api/staff/handoffs/{handoff['id']}", params={"after": 6})    # a live update: already audited
+    admin.get(f"/api/staff/handoffs/{handoff['id']}", params={"after": 6})      # another officer: audited
+    assert trail() == [(ADMIN[0], "view_conversation"), (OFFICER[0], "view_conversation"),
+                       (OFFICER[0], "view_contact_phone")]
+
+
+def test_the_board_warns_while_dossier_lookups_are_paused(staff_app: RunningApp, officer: httpx.Client) -> None:
+    assert 'id="lookups-paused"' not in officer.get("/staff/dossiers").text
+    assistant = staff_app.services.dossier_assistant
+    policy = assistant.policy
+    for n in range(policy.max_wrong_per_minute):                  # a guesser across many codes and addresses
+        staff_app.call(lambda n=n: assistant.verify(f"web:guess-{n}", f"H45.22-231015-{n:04d}", "1234", f"a{n}"))
+    page = officer.get("/staff/dossiers").text
+    assert 'id="lookups-paused"' in page and "tạm dừng" in page
+    staff_app.call(lambda: staff_app.services.db.run(lambda s: s.execute(
+        delete(DossierAccess).where(DossierAccess.conversation_id.like("web:guess-%")))))   # leave no pause behind

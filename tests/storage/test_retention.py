@@ -6,14 +6,19 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+
+from dossiers.access_store import LOOKUP, DossierAccessStore
+from dossiers.models import Status
+from dossiers.store import DossierStore
 
 from feedback.store import FeedbackStore
 from handover.store import HandoffStore
 from storage.conversations import ConversationLog
 from storage.database import Database
-from storage.retention import forget_conversation, purge, purge_tracker
-from storage.tables import utcnow
+from storage.retention import forget_conversation, forgotten_tables, purge, purge_tracker, purged_tables
+from storage.tables import Base, DossierNotification, StaffSession, WebSession, utcnow
+from tests.dossiers.fixtures import CODE, NOW, dossier_data
 
 run = asyncio.run
 OLD = utcnow() - timedelta(days=200)
@@ -63,3 +68,51 @@ def test_rasa_tracker_events_are_purged_by_age_and_by_conversation(tmp_path: Pat
     with engine.connect() as connection:
         assert connection.execute(text("SELECT sender_id FROM events")).scalars().all() == ["web:a"]
     engine.dispose()
+
+
+def tables_holding_a_channel_id() -> set[str]:
+    """From the schema: a sender id, a "channel:sender_id" conversation id, or a web session id."""
+    return {name for name, table in Base.metadata.tables.items()
+            if {"sender_id", "conversation_id"} & set(table.columns.keys())} | {WebSession.__tablename__}
+
+
+def test_forget_and_purge_cover_every_table_that_holds_a_channel_id() -> None:
+    holding = tables_holding_a_channel_id()
+    assert {"messages", "dossier_subscriptions", "dossier_notifications", "dossier_verifications",
+            "dossier_access", "issued_choices"} <= holding                 # the listing itself works
+    assert holding - forgotten_tables() == set(), "storage/retention.py: forget_conversation misses these tables"
+    assert holding - purged_tables() == set(), "storage/retention.py: purge misses these tables"
+
+
+def test_a_forgotten_citizen_leaves_the_dossier_stores_and_gets_no_more_news(database: Database) -> None:
+    access, store = DossierAccessStore(database), DossierStore(database)
+    run(store.save(CODE, dossier_data(), NOW))
+    for sender in ("forget-me", "keep-me"):
+        run(access.record(LOOKUP, f"zalo:{sender}", CODE, NOW))
+        run(access.verify(f"zalo:{sender}", CODE, NOW))
+        run(access.subscribe("zalo", sender, CODE, NOW))
+    run(store.save(CODE, dossier_data(status=Status.RESULT_READY), NOW))         # news for both subscribers
+    counts = forget_conversation(database, "zalo", "forget-me")
+    assert counts["dossier_subscriptions"] == counts["dossier_verifications"] == counts["dossier_access"] == 1
+    assert counts["dossier_notifications"] == 1
+    assert run(access.verified_at("zalo:forget-me", CODE)) is None
+    assert run(access.verified_at("zalo:keep-me", CODE)) is not None
+    run(store.save(CODE, dossier_data(status=Status.RETURNED), NOW))
+    senders = database.call(lambda s: [n.sender_id for n in s.scalars(select(DossierNotification))])
+    assert "forget-me" not in senders and senders.count("keep-me") == 2
+
+
+def test_purge_ages_out_dossier_access_rows_and_expired_staff_sessions(database: Database) -> None:
+    access = DossierAccessStore(database)
+    run(access.verify("web:old", CODE, OLD))
+    run(access.subscribe("web", "old", CODE, OLD))
+    run(access.verify("web:new", CODE, utcnow()))
+    database.call(lambda s: s.add_all([
+        StaffSession(token_hash="a" * 64, username="canbo", csrf_token="x", created_at=OLD,
+                     expires_at=utcnow() - timedelta(hours=1)),
+        StaffSession(token_hash="b" * 64, username="canbo", csrf_token="y", created_at=utcnow(),
+                     expires_at=utcnow() + timedelta(hours=1))]))
+    counts = purge(database, utcnow() - timedelta(days=180))
+    assert counts["dossier_verifications"] == counts["dossier_subscriptions"] == counts["staff_sessions"] == 1
+    assert run(access.verified_at("web:new", CODE)) is not None
+    assert database.call(lambda s: [r.token_hash for r in s.scalars(select(StaffSession))]) == ["b" * 64]

@@ -70,14 +70,37 @@ def test_choices_are_bound_to_their_conversation_and_numbered_per_menu(database:
     words = Choice(title="Khai sinh", text="Đăng ký khai sinh cần giấy tờ gì?")
     tokens = run(store.issue("web:a", [fee, words]))
     assert len(tokens) == 2 and all(looks_like_token(t) and len(t.encode()) <= 64 for t in tokens)
-    assert run(store.by_token("web:a", tokens[0])) == fee
     assert run(store.by_token("web:b", tokens[0])) is None          # another conversation cannot use it
-    assert run(store.by_number("web:a", 2)) == words
+    older = run(store.issue("web:a", [fee, words]))
     newer = run(store.issue("web:a", [Choice(title="Hộ chiếu", text="hộ chiếu")]))
-    assert run(store.by_number("web:a", 1)).title == "Hộ chiếu"      # numbers refer to the newest menu
-    assert run(store.by_number("web:a", 2)) is None
-    assert run(store.by_token("web:a", tokens[1])) == words          # older buttons stay usable
+    assert run(store.by_number("web:a", 2)) is None                  # numbers refer to the newest menu
+    assert run(store.by_number("web:a", 1)).title == "Hộ chiếu"
+    assert run(store.by_token("web:a", tokens[1])) == words          # older menus stay usable
+    assert run(store.by_token("web:a", older[0])) == fee
     assert newer and run(store.issue("web:a", [])) == []
+
+
+def test_a_menu_is_spent_by_its_first_pick(database: Database) -> None:
+    store = ChoiceStore(database)
+    up, down = Choice(title="👍", intent="rate_answer"), Choice(title="👎", intent="rate_answer")
+    tokens = run(store.issue("zalo:a", [up, down]))
+    assert run(store.by_token("zalo:a", tokens[0])) == up
+    assert run(store.by_token("zalo:a", tokens[0])) is None          # a second tap of 👍 is not a second rating
+    assert run(store.by_token("zalo:a", tokens[1])) is None          # nor a change of mind to 👎
+    assert run(store.by_number("zalo:a", 2)) is None
+    again = run(store.issue("zalo:a", [up, down]))
+    assert run(store.by_number("zalo:a", 2)) == down and run(store.by_number("zalo:a", 2)) is None
+    assert again
+
+
+def test_parallel_taps_of_one_menu_pick_once(database: Database) -> None:
+    store = ChoiceStore(database)
+    tokens = run(store.issue("web:a", [Choice(title="👍", intent="rate_answer"), Choice(title="👎", intent="rate_answer")]))
+
+    async def taps() -> list[Choice | None]:
+        return await asyncio.gather(*(store.by_token("web:a", tokens[n % 2]) for n in range(8)))
+
+    assert len([c for c in run(taps()) if c is not None]) == 1
 
 
 def test_an_event_is_claimed_once(database: Database) -> None:
