@@ -3,18 +3,19 @@ to subscribers (written in the same transaction as the change)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from dossiers.models import Dossier, DossierData, HistoryEntry, Stage, Status
 from storage.database import Database
-from storage.tables import (DossierHistoryRow, DossierNotification, DossierRow, DossierSubscription)
+from storage.tables import (DossierHistoryRow, DossierNotification, DossierRow, DossierSubscription, utcnow)
 
 FIELDS = ("procedure_code", "applicant_name", "phone", "received_at", "due_at", "status", "current_office",
           "delivery_method", "note")
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+NOTIFICATION_LEASE = timedelta(minutes=2)       # a notifier that died while sending: another takes it after this
 
 
 @dataclass(frozen=True)
@@ -120,18 +121,28 @@ class DossierStore:
             return [HistoryEntry(at=r.at, status=Status(r.status), stage=r.stage, changes=r.changes) for r in rows]
         return await self._db.run(read)
 
-    async def claim_notifications(self, limit: int = 50) -> list[PendingNotification]:
-        """Pending notifications, marked as being sent (each is claimed by one notifier only)."""
+    async def claim_notifications(self, limit: int = 50,
+                                  lease: timedelta = NOTIFICATION_LEASE) -> list[PendingNotification]:
+        """Pending notifications, and those left `sending` by a notifier whose lease ran out, marked as being
+        sent until the lease ends (each is claimed by one notifier only: the UPDATE re-checks)."""
         def claim(session: Session) -> list[PendingNotification]:
-            rows = session.scalars(select(DossierNotification).where(DossierNotification.status == PENDING)
-                                   .order_by(DossierNotification.id).limit(limit)
-                                   .with_for_update(skip_locked=True)).all()
-            for row in rows:
-                row.status = SENDING
-            return [PendingNotification(r.id, r.code, r.channel, r.sender_id) for r in rows]
+            now = utcnow()
+            claimable = or_(DossierNotification.status == PENDING,
+                            (DossierNotification.status == SENDING)
+                            & or_(DossierNotification.lease_until.is_(None), DossierNotification.lease_until < now))
+            ids = session.scalars(select(DossierNotification.id).where(claimable).order_by(DossierNotification.id)
+                                  .limit(limit).with_for_update(skip_locked=True)).all()
+            claimed = []
+            for id_ in ids:
+                if session.execute(update(DossierNotification).where(DossierNotification.id == id_, claimable)
+                                   .values(status=SENDING, lease_until=now + lease,
+                                           attempts=DossierNotification.attempts + 1)).rowcount == 1:
+                    row = session.get(DossierNotification, id_)
+                    claimed.append(PendingNotification(row.id, row.code, row.channel, row.sender_id))
+            return claimed
         return await self._db.run(claim)
 
-    async def settle_notification(self, notification_id: int, status: str) -> None:
+    async def settle_notification(self, notification_id: int, status: str, error: str | None = None) -> None:
         await self._db.run(lambda s: s.execute(update(DossierNotification)
                                                .where(DossierNotification.id == notification_id)
-                                               .values(status=status)))
+                                               .values(status=status, lease_until=None, error=error)))

@@ -14,9 +14,10 @@ from tests.staff.conftest import EXPECTED_ORDER, OFFICER
 
 PROTECTED_API = ["/api/staff/me", "/api/staff/procedures/search?q=khai+sinh", "/api/staff/dossiers",
                  "/api/staff/dossiers/000.00.12.H45-261101-0001", "/api/staff/audit", "/api/staff/handoffs",
-                 "/api/staff/handoffs/1"]
+                 "/api/staff/handoffs/1", "/api/staff/outbox"]
 PROTECTED_PAGES = ["/staff", "/staff?q=khai+sinh", "/staff/procedures/1.001193", "/staff/procedures/1.001193/print",
-                   "/staff/dossiers", "/staff/dossiers/000.00.12.H45-261101-0001", "/staff/handoff"]
+                   "/staff/dossiers", "/staff/dossiers/000.00.12.H45-261101-0001", "/staff/handoff",
+                   "/staff/outbox"]
 
 
 @pytest.mark.parametrize("path", PROTECTED_API)

@@ -247,4 +247,14 @@
       });
     });
   }
+
+  // ---------------------------------------------------------------- messages not delivered: send again
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-retry]"), function (button) {
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      call("POST", "/api/staff/outbox/" + button.dataset.retry + "/retry")
+        .then(function (body) { button.textContent = body.status === "sent" ? "Đã gửi" : "Đang gửi lại…"; })
+        .catch(function (err) { button.textContent = err.message; button.disabled = false; });
+    });
+  });
 })();
