@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from dossiers.models import Dossier, DossierData, HistoryEntry, Stage, Status
+from dossiers.models import Dossier, DossierData, HistoryEntry, Pause, Stage, Status
 from storage.database import Database
 from storage.tables import (DossierHistoryRow, DossierNotification, DossierRow, DossierSubscription, utcnow)
 
@@ -46,7 +46,19 @@ def _stages(stages: list[Stage]) -> list[dict]:
 
 def to_dossier(row: DossierRow) -> Dossier:
     return Dossier(code=row.code, **{f: getattr(row, f) for f in FIELDS},
-                   stages=[Stage.model_validate(s) for s in row.stages or []])
+                   stages=[Stage.model_validate(s) for s in row.stages or []],
+                   pauses=[Pause.model_validate(p) for p in row.pauses or []])
+
+
+def _pauses(pauses: list[dict], before: str | None, after: str, now: datetime) -> list[dict]:
+    """A wait for the citizen's supplement opens when the status becomes `need_supplement` and closes when it
+    leaves it (the supplement arrived)."""
+    waiting = Status.NEED_SUPPLEMENT.value
+    if after == waiting and before != waiting:
+        return [*pauses, {"started_at": now.isoformat(), "ended_at": None}]
+    if before == waiting and after != waiting and pauses and pauses[-1].get("ended_at") is None:
+        return [*pauses[:-1], {**pauses[-1], "ended_at": now.isoformat()}]
+    return pauses
 
 
 def _stage_name(stages: list[dict]) -> str | None:
@@ -58,10 +70,12 @@ def _save(session: Session, code: str, data: DossierData, now: datetime) -> Save
     values = _values(data)
     stages = _stages(data.stages) if data.stages is not None else None
     if row is None:
-        row = DossierRow(code=code, **values, stages=stages or [], updated_at=now)
+        row = DossierRow(code=code, **values, stages=stages or [], pauses=_pauses([], None, data.status.value, now),
+                         updated_at=now)
         session.add(row)
         changes, created, before = ["created"], True, (None, None)
     else:
+        row.pauses = _pauses(list(row.pauses or []), row.status, data.status.value, now)
         before = (row.status, _stage_name(row.stages))
         changes = [f for f, v in values.items() if getattr(row, f) != v]
         if stages is not None and stages != row.stages:

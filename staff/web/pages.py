@@ -17,7 +17,7 @@ from staff.board import board
 from staff.web.api import dossier_view
 from staff.web.auth import StaffContext, staff_page
 from staff.web.handoff_api import CHANNEL_NAMES
-from staff.web.labels import DELIVERY, LEVELS, SOURCE_GROUPS, STATUS
+from staff.web.labels import CHANGES, DELIVERY, LEVELS, SOURCE_GROUPS, STATUS
 from storage.tables import utcnow
 
 HERE = Path(__file__).parent
@@ -29,7 +29,8 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 def render(request: Request, name: str, context: StaffContext | None, **values: object) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"staff": context, "groups": SOURCE_GROUPS, "levels": LEVELS,
-                                                      "status_labels": STATUS, "delivery": DELIVERY, **values})
+                                                      "status_labels": STATUS, "delivery": DELIVERY,
+                                                      "change_labels": CHANGES, **values})
 
 
 @router.get("/login")

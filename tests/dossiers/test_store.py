@@ -8,6 +8,7 @@ from datetime import timedelta
 from dossiers.access_store import DossierAccessStore
 from dossiers.models import Stage, Status
 from dossiers.store import SENT, DossierStore
+from dossiers.timing import timing
 from storage.database import Database
 from tests.dossiers.fixtures import CODE, NOW, dossier_data
 
@@ -70,3 +71,14 @@ def test_a_notification_left_sending_by_a_notifier_that_died_is_claimed_again_af
     assert again == first
     run(store.settle_notification(again.id, SENT))
     assert run(store.claim_notifications(lease=timedelta(0))) == []
+
+
+def test_the_wait_for_a_supplement_is_kept_from_the_status_changes(store: DossierStore) -> None:
+    asked, arrived = NOW + timedelta(days=1), NOW + timedelta(days=4)
+    run(store.save(CODE, dossier_data(status=Status.NEED_SUPPLEMENT, note="Thiếu ảnh"), asked))
+    assert [(p.started_at, p.ended_at) for p in run(store.get(CODE)).pauses] == [(asked, None)]
+    run(store.save(CODE, dossier_data(status=Status.NEED_SUPPLEMENT, note="Thiếu ảnh 4x6"), asked))
+    run(store.save(CODE, dossier_data(status=Status.IN_PROGRESS), arrived))
+    dossier = run(store.get(CODE))
+    assert [(p.started_at, p.ended_at) for p in dossier.pauses] == [(asked, arrived)]
+    assert timing(dossier, arrived).due_at == dossier.due_at + timedelta(days=3)

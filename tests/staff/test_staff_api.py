@@ -69,6 +69,8 @@ def test_the_board_puts_the_latest_first_then_due_today(officer: httpx.Client) -
     assert [r["code"] for r in ours] == EXPECTED_ORDER
     assert [r["state"] for r in ours] == ["late", "late", "due_today", "on_time", "closed"]
     assert [r["days_late"] for r in ours][:2] == [5, 2]
+    assert [r["lateness"] for r in ours] == [["chậm 5 ngày ở khâu thẩm định hồ sơ"],
+                                             ["chậm 2 ngày ở khâu thẩm định hồ sơ"], [], [], []]
     assert all("applicant_name" not in r and "phone" not in r for r in rows)        # personal data: dossier page
     land = officer.get("/api/staff/dossiers", params={"office": "đất đai"}).json()
     assert {r["code"] for r in land} == {c for c in EXPECTED_ORDER if c.startswith("000.00.15")}
@@ -83,6 +85,8 @@ def test_a_dossier_view_shows_the_person_and_is_audited(officer: httpx.Client, a
     assert view["history"][0]["changes"] == ["created"]
     page = officer.get(f"/staff/dossiers/{code}")
     assert "Lê Thị Hồng Nhung" in page.text and "nhật ký truy cập" in page.text
+    assert "Chậm 2 ngày ở khâu thẩm định hồ sơ" in page.text and "Trễ" not in page.text
+    assert "(tạo mới)" in page.text and "created" not in page.text
     trail = admin.get("/api/staff/audit", params={"subject": code}).json()
     assert [(e["username"], e["action"]) for e in trail[:2]] == [(OFFICER[0], "view_dossier")] * 2
     assert officer.get("/api/staff/dossiers/000.00.12.H45-261101-9999").status_code == 404
