@@ -67,6 +67,7 @@ from storage.web_sessions import WebSessions
 log = logging.getLogger(__name__)
 NUMBERED_CHANNELS = frozenset({"zalo"})        # channels that show choices as numbered options
 SHUTDOWN_GRACE_SECONDS = 10
+HANDOVER_SWEEP_SECONDS = 30         # how often claims whose officer has gone are looked for
 GENERIC_ERRORS = {400: "Yêu cầu không hợp lệ.", 404: "Không tìm thấy địa chỉ này.",
                   405: "Phương thức không được hỗ trợ cho địa chỉ này.",
                   413: "Nội dung gửi lên quá lớn.", 429: "Anh/chị gửi quá nhiều yêu cầu; vui lòng thử lại sau ít phút."}
@@ -122,7 +123,9 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
         stack.callback(relaying.cancel)
         outbound = Outbound(adapters, choices, outbox, conversations, PushNotifier(bus), relay)
         handover = HandoverDesk(HandoffStore(db), OfficeHours.parse(settings.office_hours, settings.holidays),
-                                outbound.push)
+                                outbound.push, idle=timedelta(minutes=settings.handover_idle_minutes))
+        sweeping = asyncio.create_task(handover.keep_unstuck(HANDOVER_SWEEP_SECONDS), name="handover-sweep")
+        stack.callback(sweeping.cancel)
         chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis)
         gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover,
                           chat_limits.per_conversation)
