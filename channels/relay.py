@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from cluster.rounds import every
 from storage.outbox import ClaimedMessage, Outbox
 from storage.tables import utcnow
 
@@ -46,7 +47,9 @@ class RetryPolicy:
     interval: float = 2.0               # seconds between the relay's rounds
 
     def wait(self, attempts: int) -> timedelta:
-        return min(timedelta(seconds=self.retry_after * 2 ** max(0, attempts - 1)), LONGEST_WAIT)
+        """Before the relay's next attempt: `retry_after` after the quick ones, then doubling."""
+        later = max(0, attempts - 1 - self.quick_retries)
+        return min(timedelta(seconds=self.retry_after * 2 ** min(later, 20)), LONGEST_WAIT)
 
 
 class OutboxRelay:
@@ -101,9 +104,4 @@ class OutboxRelay:
         return delivered
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.send_due()
-            except Exception as exc:  # a database hiccup must not end the loop
-                log.error("outbox relay round failed: %s", type(exc).__name__, exc_info=exc)
-            await asyncio.sleep(self.policy.interval)
+        await every(self.policy.interval, self.send_due, "outbox relay")

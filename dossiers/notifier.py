@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from cluster.rounds import every
 from dossiers.assistant import DossierAssistant
 from dossiers.codes import mask_dossier_code
 from dossiers.store import FAILED, SENT, DossierStore
@@ -48,13 +49,4 @@ class DossierNotifier:
         return delivered
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.send_pending()
-            except Exception as exc:  # a database hiccup must not end the loop
-                log.error("dossier notifier round failed: %s", type(exc).__name__, exc_info=exc)
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+        await every(self._interval, self.send_pending, "dossier notifier", self._wake)

@@ -7,18 +7,16 @@ the queue, or, once the office has closed, back to the assistant, and the citize
 over or reassign a claim."""
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from cluster.rounds import every
 from handover.hours import OfficeHours, when
 from handover.store import CLAIMED, CLOSED, RELEASED, WAITING, Handoff, HandoffStore
 from replies.model import Reply
 from storage.tables import utcnow
 
-log = logging.getLogger(__name__)
 Push = Callable[[str, str, list[Reply]], Awaitable[int]]        # (channel, sender_id, replies) -> undelivered
 PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[ .]?\d){9,10}(?!\d)")
 OFFICER_PREFIX = "Cán bộ tư vấn: "
@@ -146,13 +144,7 @@ class HandoverDesk:
 
     async def keep_unstuck(self, interval: float) -> None:
         """The gateway's loop around `sweep`."""
-        while True:
-            try:
-                if moved := await self.sweep():
-                    log.info("handover claims whose officer had gone moved", extra={"count": moved})
-            except Exception as exc:  # a database hiccup must not end the loop
-                log.error("handover sweep failed: %s", type(exc).__name__, exc_info=exc)
-            await asyncio.sleep(interval)
+        await every(interval, self.sweep, "handover sweep")
 
     async def end(self, handoff_id: int, username: str, close: bool) -> Handoff:
         """Hand the conversation back to the assistant, or close it; the citizen is told."""

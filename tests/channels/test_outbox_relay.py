@@ -135,3 +135,9 @@ def test_a_message_is_given_up_with_its_reason_then_sent_when_put_back(database:
     entry = with_zalo(database, (fake_zalo, fake_telegram), scenario)
     assert zalo.texts_to(user) == ["Lần cuối"]
     assert asyncio.run(outbox.status(entry)) == (SENT, 1)
+
+
+def test_the_relay_waits_from_its_first_retry_then_doubles_to_an_hour() -> None:
+    policy = RetryPolicy(quick_retries=3, retry_after=30)
+    assert [policy.wait(n).total_seconds() for n in (4, 5, 6)] == [30, 60, 120]
+    assert policy.wait(40) == timedelta(hours=1)
