@@ -19,6 +19,8 @@ from storage.credentials import CredentialStore
 from storage.database import Database
 from storage.outbox import FAILED, PENDING, SENT, Outbox
 from tests.channels.conftest import channel_settings
+from tests.fakes.app import RunningApp
+from tests.fakes.server import wait_for
 
 T = TypeVar("T")
 QUICK = RetryPolicy(quick_retries=1, quick_backoff=0.01, max_attempts=10, retry_after=0.02,
@@ -141,3 +143,13 @@ def test_the_relay_waits_from_its_first_retry_then_doubles_to_an_hour() -> None:
     policy = RetryPolicy(quick_retries=3, retry_after=30)
     assert [policy.wait(n).total_seconds() for n in (4, 5, 6)] == [30, 60, 120]
     assert policy.wait(40) == timedelta(hours=1)
+
+
+def test_the_running_gateway_relays_what_another_left_pending(gateway_app: RunningApp, fake_zalo) -> None:
+    """A message another gateway wrote but never sent (it stopped) is sent by this gateway's own relay loop."""
+    zalo, user = fake_zalo[0], a_user()
+    outbox = gateway_app.services.outbox
+    entry = gateway_app.call(lambda: outbox.add("zalo", user, {"text": "Tin còn lại"}, PENDING))
+    wait_for(lambda: zalo.texts_to(user), timeout=10)
+    assert zalo.texts_to(user) == ["Tin còn lại"]
+    assert gateway_app.call(lambda: outbox.status(entry)) == (SENT, 1)
