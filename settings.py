@@ -91,6 +91,14 @@ class Settings:
     # Sending to Zalo/Telegram: retries of a transient failure and the first backoff (doubles each retry).
     send_retries: int
     send_backoff_seconds: float
+    # The outbox relay (every gateway): a message still undelivered after the quick retries is tried again after
+    # `outbox_retry_seconds` (doubling, at most an hour) until `outbox_max_attempts` attempts, then kept as failed.
+    # A relay holds a message it is sending for `outbox_lease_seconds` (then another relay may take it) and looks
+    # for due messages every `outbox_interval_seconds`.
+    outbox_max_attempts: int
+    outbox_retry_seconds: float
+    outbox_lease_seconds: float
+    outbox_interval_seconds: float
     zalo: "ZaloSettings"
     telegram: "TelegramSettings"
     # Bearer token of the admin API (PUT /api/admin/dossiers/{code}); empty: the admin API is off.
@@ -104,6 +112,9 @@ class Settings:
     # When officers answer handovers (Vietnam time) and the days they do not.
     office_hours: str
     holidays: str
+    # A claimed handover whose officer did nothing (no reply, console closed) for this many minutes goes back to the
+    # queue, or to the assistant once the office has closed.
+    handover_idle_minutes: float
     # Seconds between two rounds of the dossier notifier (changes made in this process wake it at once).
     notify_interval_seconds: float
     # Gateway log lines: "json" (one JSON object a line, with the request id) or "text" (one readable line).
@@ -151,6 +162,10 @@ def load_settings() -> Settings:
         cors_origins=tuple(o.strip() for o in _env("TTHC_CORS_ORIGINS", "").split(",") if o.strip()),
         send_retries=int(_env("TTHC_SEND_RETRIES", "3")),
         send_backoff_seconds=float(_env("TTHC_SEND_BACKOFF_SECONDS", "0.5")),
+        outbox_max_attempts=int(_env("TTHC_OUTBOX_MAX_ATTEMPTS", "10")),
+        outbox_retry_seconds=float(_env("TTHC_OUTBOX_RETRY_SECONDS", "30")),
+        outbox_lease_seconds=float(_env("TTHC_OUTBOX_LEASE_SECONDS", "60")),
+        outbox_interval_seconds=float(_env("TTHC_OUTBOX_INTERVAL_SECONDS", "2")),
         admin_token=_env("TTHC_ADMIN_TOKEN", ""),
         dossier_source_url=_env("TTHC_DOSSIER_SOURCE_URL", ""),
         dossier_source_token=_env("TTHC_DOSSIER_SOURCE_TOKEN", ""),
@@ -158,6 +173,7 @@ def load_settings() -> Settings:
         staff_admin_password=_env("TTHC_STAFF_ADMIN_PASSWORD", ""),
         office_hours=_env("TTHC_OFFICE_HOURS", "Mon-Fri 07:30-11:30,13:30-17:00"),
         holidays=_env("TTHC_HOLIDAYS", ""),
+        handover_idle_minutes=float(_env("TTHC_HANDOVER_IDLE_MINUTES", "15")),
         notify_interval_seconds=float(_env("TTHC_NOTIFY_INTERVAL_SECONDS", "2")),
         log_format=_env("TTHC_LOG_FORMAT", "json"),
         supervisor_state=Path(_env("TTHC_SUPERVISOR_STATE", str(data_dir / "supervisor.json"))),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from http import HTTPStatus
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import AsyncIterator, Callable
@@ -25,6 +26,7 @@ from channels.guards import RequestGuards
 from channels.logs import configure_logging
 from channels.metrics import Metrics, RequestTimer
 from channels.outbound import ChannelAdapter, Outbound, PushNotifier
+from channels.relay import OutboxRelay, RetryPolicy
 from channels.request_id import HEADER as REQUEST_ID_HEADER, RequestContext, current_request_id
 from channels.schemas import ERROR_RESPONSES
 from channels.security_headers import SecurityHeaders
@@ -52,7 +54,8 @@ from handover.store import HandoffStore
 from knowledge_base.service import KnowledgeBase
 from settings import SETTINGS, Settings
 from staff.console import StaffConsole
-from staff.web import analytics as staff_analytics, api as staff_api, handoff_api, pages as staff_pages, teach
+from staff.web import (analytics as staff_analytics, api as staff_api, handoff_api, outbox_api,
+                       pages as staff_pages, teach)
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
 from storage.credentials import CredentialStore
@@ -65,6 +68,7 @@ from storage.web_sessions import WebSessions
 log = logging.getLogger(__name__)
 NUMBERED_CHANNELS = frozenset({"zalo"})        # channels that show choices as numbered options
 SHUTDOWN_GRACE_SECONDS = 10
+HANDOVER_SWEEP_SECONDS = 30         # how often claims whose officer has gone are looked for
 GENERIC_ERRORS = {400: "Yêu cầu không hợp lệ.", 404: "Không tìm thấy địa chỉ này.",
                   405: "Phương thức không được hỗ trợ cho địa chỉ này.",
                   413: "Nội dung gửi lên quá lớn.", 429: "Anh/chị gửi quá nhiều yêu cầu; vui lòng thử lại sau ít phút."}
@@ -115,10 +119,17 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
             if settings.telegram.enabled else None
         if telegram is not None:
             adapters["telegram"] = telegram.channel
-        outbound = Outbound(adapters, choices, outbox, conversations, PushNotifier(bus),
-                            retries=settings.send_retries, backoff=settings.send_backoff_seconds)
+        relay = OutboxRelay(outbox, {name: a for name, a in adapters.items() if not a.stored}, RetryPolicy(
+            quick_retries=settings.send_retries, quick_backoff=settings.send_backoff_seconds,
+            max_attempts=settings.outbox_max_attempts, retry_after=settings.outbox_retry_seconds,
+            lease=timedelta(seconds=settings.outbox_lease_seconds), interval=settings.outbox_interval_seconds))
+        relaying = asyncio.create_task(relay.run(), name="outbox-relay")
+        stack.callback(relaying.cancel)
+        outbound = Outbound(adapters, choices, outbox, conversations, PushNotifier(bus), relay)
         handover = HandoverDesk(HandoffStore(db), OfficeHours.parse(settings.office_hours, settings.holidays),
-                                outbound.push)
+                                outbound.push, idle=timedelta(minutes=settings.handover_idle_minutes))
+        sweeping = asyncio.create_task(handover.keep_unstuck(HANDOVER_SWEEP_SECONDS), name="handover-sweep")
+        stack.callback(sweeping.cancel)
         chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis, settings.read_rate_per_minute)
         gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover,
                           chat_limits.per_conversation)
@@ -218,6 +229,7 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     app.include_router(admin_dossiers.router)
     app.include_router(staff_api.router)
     app.include_router(handoff_api.router)
+    app.include_router(outbox_api.router)
     app.include_router(staff_analytics.router)
     app.include_router(staff_analytics.api)
     app.include_router(teach.router)

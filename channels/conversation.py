@@ -65,7 +65,8 @@ class Gateway:
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         """Replies to `message`: never empty, unless an officer holds the conversation (then the message is only
-        logged, for the officer to read). Messages of one conversation are handled one at a time."""
+        logged, for the officer to read), also when the officer claimed it while the reply was being made.
+        Messages of one conversation are handled one at a time."""
         logger.info("message in", extra={"channel": message.channel, "event": message.event,
                                          "chars": len(message.text), "picked": message.payload is not None})
         async with self._locks.hold(message.conversation_id):
@@ -78,6 +79,12 @@ class Gateway:
                 told = self._told_too_fast.allow_now(message.conversation_id)
                 return [Reply.plain(TOO_FAST_REPLY)] if told else []
             replies = await self._waiting_contact(message) or await self._handle(message)
+            if replies and await self.is_held(message):
+                # An officer claimed the conversation while the assistant was thinking: the officer speaks now,
+                # the late reply is not delivered.
+                logger.info("replies withheld: an officer took over", extra={"channel": message.channel,
+                                                                            "replies": len(replies)})
+                return []
         for reply in replies:
             await self._log.record(message.channel, message.sender_id, "out", reply_text(reply),
                                    reply.model_dump(exclude_none=True))

@@ -2,8 +2,9 @@
 messages, and pushes outside any request (dossier news, an officer's words) on every channel.
 
 Choices are issued as opaque tokens first, then the channel renders the reply. Web messages are stored for the
-widget to fetch (poll or server-sent events); Zalo and Telegram messages are sent with retries, and every outcome
-is written to the outbox, so a message that cannot be delivered is kept and counted, never dropped silently."""
+widget to fetch (poll or server-sent events); Zalo and Telegram messages are sent through the outbox relay, and every outcome
+is written to the outbox, so a message that cannot be delivered is kept, retried by the relay (channels/relay.py)
+and counted, never dropped silently."""
 from __future__ import annotations
 
 import asyncio
@@ -17,18 +18,11 @@ from replies.model import Reply
 from replies.text import reply_text
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
-from storage.outbox import FAILED, PENDING, SENT, STORED, Outbox
+from channels.relay import DeliveryError, OutboxRelay
+from storage.outbox import STORED, Outbox
 
 log = logging.getLogger(__name__)
 PUSH_TOPIC = "push"
-
-
-class DeliveryError(Exception):
-    """A channel refused or failed to take a message; `transient` failures are worth retrying."""
-
-    def __init__(self, reason: str, transient: bool) -> None:
-        super().__init__(reason)
-        self.transient = transient
 
 
 class ChannelAdapter(Protocol):
@@ -71,14 +65,13 @@ class PushNotifier:
 
 class Outbound:
     def __init__(self, adapters: dict[str, ChannelAdapter], choices: ChoiceStore, outbox: Outbox,
-                 log_store: ConversationLog, notifier: PushNotifier, retries: int = 3, backoff: float = 0.5) -> None:
+                 log_store: ConversationLog, notifier: PushNotifier, relay: OutboxRelay) -> None:
         self._adapters = adapters
         self._choices = choices
         self._outbox = outbox
         self._log = log_store
         self.notifier = notifier
-        self._retries = retries
-        self._backoff = backoff
+        self.relay = relay
 
     @property
     def channels(self) -> list[str]:
@@ -113,21 +106,4 @@ class Outbound:
         return await self.deliver(channel, sender_id, replies)
 
     async def _send(self, adapter: ChannelAdapter, recipient: str, message: dict) -> bool:
-        entry = await self._outbox.add(adapter.name, recipient, message, PENDING)
-        attempts, error = 0, ""
-        while attempts <= self._retries:
-            attempts += 1
-            try:
-                await adapter.send(recipient, message)
-            except DeliveryError as exc:
-                error = str(exc)
-                if not exc.transient:
-                    break
-                if attempts <= self._retries:
-                    await asyncio.sleep(self._backoff * 2 ** (attempts - 1))
-                continue
-            await self._outbox.settle(entry, SENT, attempts)
-            return True
-        await self._outbox.settle(entry, FAILED, attempts, error[:500])
-        log.warning("%s: message %d not delivered after %d attempt(s): %s", adapter.name, entry, attempts, error)
-        return False
+        return await self.relay.send_new(adapter.name, recipient, message)

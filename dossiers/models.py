@@ -63,9 +63,16 @@ class DossierData(CleanModel):
         return "".join(ch for ch in self.phone if ch.isdigit())
 
 
+class Pause(BaseModel):
+    """The dossier waited for the citizen's missing papers: from the request to supplement to their arrival."""
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
 class Dossier(DossierData):
     code: str
     stages: list[Stage] = Field(default_factory=list)
+    pauses: list[Pause] = Field(default_factory=list)     # kept by the store from the status changes
 
     def current_stage(self) -> Stage | None:
         """The stage being worked on: the first one not finished."""

@@ -1,11 +1,13 @@
 """Tells subscribers when their dossier's status or stage changes. Changes queue notifications in the database
-(admin API, imports, any process); this loop in the gateway claims and sends them through the outbound path."""
+(admin API, imports, any process); this loop in the gateway claims them (under a lease: one left `sending` by a
+notifier that died is claimed again) and hands them to the outbound path, whose outbox relay delivers them."""
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from cluster.rounds import every
 from dossiers.assistant import DossierAssistant
 from dossiers.codes import mask_dossier_code
 from dossiers.store import FAILED, SENT, DossierStore
@@ -30,27 +32,21 @@ class DossierNotifier:
         self._wake.set()
 
     async def send_pending(self) -> int:
-        """Send what is queued; returns how many were delivered."""
+        """Hand what is queued to the outbound path; returns how many were."""
         delivered = 0
         for note in await self._store.claim_notifications():
             dossier = await self._store.get(note.code)
-            ok = dossier is not None and self._can_reach(note.channel) and not await self._push(
-                note.channel, note.sender_id, [self._assistant.describe(dossier, update=True)])
-            await self._store.settle_notification(note.id, SENT if ok else FAILED)
-            delivered += ok
-            if not ok:
-                log.warning("dossier notification for %s not delivered on %s", mask_dossier_code(note.code),
-                            note.channel)
+            reason = ("no such dossier" if dossier is None else
+                      None if self._can_reach(note.channel) else f"channel {note.channel} is off")
+            if reason is None:
+                # Handed to the outbox: what the channel does not take now, the outbox relay keeps trying.
+                await self._push(note.channel, note.sender_id, [self._assistant.describe(dossier, update=True)])
+                await self._store.settle_notification(note.id, SENT)
+                delivered += 1
+            else:
+                await self._store.settle_notification(note.id, FAILED, reason)
+                log.warning("dossier notification for %s not delivered: %s", mask_dossier_code(note.code), reason)
         return delivered
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.send_pending()
-            except Exception as exc:  # a database hiccup must not end the loop
-                log.error("dossier notifier round failed: %s", type(exc).__name__, exc_info=exc)
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+        await every(self._interval, self.send_pending, "dossier notifier", self._wake)

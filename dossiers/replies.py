@@ -133,7 +133,7 @@ def status_reply(dossier: Dossier, procedure_name: str | None, timing: Timing, u
     else:
         facts.append(Fact(label="Cơ quan giải quyết", value=dossier.current_office))
     facts += [Fact(label="Ngày tiếp nhận", value=local_date(dossier.received_at)),
-              Fact(label="Hẹn trả kết quả", value=local_date(dossier.due_at))]
+              Fact(label="Hẹn trả kết quả", value=local_date(timing.due_at))]
     blocks = [Paragraph(text=("Dạ, hồ sơ của anh/chị vừa có cập nhật:" if update
                               else "Dạ, em gửi anh/chị tình trạng hồ sơ:")),
               Facts(items=facts)]

@@ -3,18 +3,19 @@ to subscribers (written in the same transaction as the change)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from dossiers.models import Dossier, DossierData, HistoryEntry, Stage, Status
+from dossiers.models import Dossier, DossierData, HistoryEntry, Pause, Stage, Status
 from storage.database import Database
-from storage.tables import (DossierHistoryRow, DossierNotification, DossierRow, DossierSubscription)
+from storage.tables import (DossierHistoryRow, DossierNotification, DossierRow, DossierSubscription, utcnow)
 
 FIELDS = ("procedure_code", "applicant_name", "phone", "received_at", "due_at", "status", "current_office",
           "delivery_method", "note")
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+NOTIFICATION_LEASE = timedelta(minutes=2)       # a notifier that died while sending: another takes it after this
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,19 @@ def _stages(stages: list[Stage]) -> list[dict]:
 
 def to_dossier(row: DossierRow) -> Dossier:
     return Dossier(code=row.code, **{f: getattr(row, f) for f in FIELDS},
-                   stages=[Stage.model_validate(s) for s in row.stages or []])
+                   stages=[Stage.model_validate(s) for s in row.stages or []],
+                   pauses=[Pause.model_validate(p) for p in row.pauses or []])
+
+
+def _pauses(pauses: list[dict], before: str | None, after: str, now: datetime) -> list[dict]:
+    """A wait for the citizen's supplement opens when the status becomes `need_supplement` and closes when it
+    leaves it (the supplement arrived)."""
+    waiting = Status.NEED_SUPPLEMENT.value
+    if after == waiting and before != waiting:
+        return [*pauses, {"started_at": now.isoformat(), "ended_at": None}]
+    if before == waiting and after != waiting and pauses and pauses[-1].get("ended_at") is None:
+        return [*pauses[:-1], {**pauses[-1], "ended_at": now.isoformat()}]
+    return pauses
 
 
 def _stage_name(stages: list[dict]) -> str | None:
@@ -57,10 +70,12 @@ def _save(session: Session, code: str, data: DossierData, now: datetime) -> Save
     values = _values(data)
     stages = _stages(data.stages) if data.stages is not None else None
     if row is None:
-        row = DossierRow(code=code, **values, stages=stages or [], updated_at=now)
+        row = DossierRow(code=code, **values, stages=stages or [], pauses=_pauses([], None, data.status.value, now),
+                         updated_at=now)
         session.add(row)
         changes, created, before = ["created"], True, (None, None)
     else:
+        row.pauses = _pauses(list(row.pauses or []), row.status, data.status.value, now)
         before = (row.status, _stage_name(row.stages))
         changes = [f for f, v in values.items() if getattr(row, f) != v]
         if stages is not None and stages != row.stages:
@@ -120,18 +135,28 @@ class DossierStore:
             return [HistoryEntry(at=r.at, status=Status(r.status), stage=r.stage, changes=r.changes) for r in rows]
         return await self._db.run(read)
 
-    async def claim_notifications(self, limit: int = 50) -> list[PendingNotification]:
-        """Pending notifications, marked as being sent (each is claimed by one notifier only)."""
+    async def claim_notifications(self, limit: int = 50,
+                                  lease: timedelta = NOTIFICATION_LEASE) -> list[PendingNotification]:
+        """Pending notifications, and those left `sending` by a notifier whose lease ran out, marked as being
+        sent until the lease ends (each is claimed by one notifier only: the UPDATE re-checks)."""
         def claim(session: Session) -> list[PendingNotification]:
-            rows = session.scalars(select(DossierNotification).where(DossierNotification.status == PENDING)
-                                   .order_by(DossierNotification.id).limit(limit)
-                                   .with_for_update(skip_locked=True)).all()
-            for row in rows:
-                row.status = SENDING
-            return [PendingNotification(r.id, r.code, r.channel, r.sender_id) for r in rows]
+            now = utcnow()
+            claimable = or_(DossierNotification.status == PENDING,
+                            (DossierNotification.status == SENDING)
+                            & or_(DossierNotification.lease_until.is_(None), DossierNotification.lease_until < now))
+            ids = session.scalars(select(DossierNotification.id).where(claimable).order_by(DossierNotification.id)
+                                  .limit(limit).with_for_update(skip_locked=True)).all()
+            claimed = []
+            for id_ in ids:
+                if session.execute(update(DossierNotification).where(DossierNotification.id == id_, claimable)
+                                   .values(status=SENDING, lease_until=now + lease,
+                                           attempts=DossierNotification.attempts + 1)).rowcount == 1:
+                    row = session.get(DossierNotification, id_)
+                    claimed.append(PendingNotification(row.id, row.code, row.channel, row.sender_id))
+            return claimed
         return await self._db.run(claim)
 
-    async def settle_notification(self, notification_id: int, status: str) -> None:
+    async def settle_notification(self, notification_id: int, status: str, error: str | None = None) -> None:
         await self._db.run(lambda s: s.execute(update(DossierNotification)
                                                .where(DossierNotification.id == notification_id)
-                                               .values(status=status)))
+                                               .values(status=status, lease_until=None, error=error)))

@@ -1,14 +1,22 @@
 """Lateness, computed from the deadlines (the dossier's and the current stage's), never stored. Days count in
-Vietnam's calendar: a deadline missed by an hour is one day late."""
+Vietnam's calendar: a deadline is met all through its date, and missed by one day from the next midnight.
+
+Time spent waiting for the citizen's missing papers is not counted against the office: a deadline moves by the
+calendar days of every wait (supplement requested → supplement received) that began after its clock started, and
+while a wait is open the clocks stand still."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dossiers.models import CLOSED, Dossier, Stage
+from dossiers.models import CLOSED, Dossier, Pause, Stage
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vn_day(moment: datetime) -> date:
+    return moment.astimezone(VIETNAM).date()
 
 
 def local_date(moment: datetime) -> str:
@@ -20,9 +28,20 @@ def local_time(moment: datetime) -> str:
 
 
 def days_late(due: datetime | None, now: datetime) -> int:
-    if due is None or now <= due:
+    if due is None:
         return 0
-    return max(1, (now.astimezone(VIETNAM).date() - due.astimezone(VIETNAM).date()).days)
+    return max(0, (vn_day(now) - vn_day(due)).days)
+
+
+def waited_days(pauses: list[Pause], since: datetime | None) -> int:
+    """Calendar days of the finished waits for a supplement that began at or after `since`."""
+    return sum((vn_day(p.ended_at) - vn_day(p.started_at)).days for p in pauses
+               if p.ended_at is not None and (since is None or p.started_at >= since))
+
+
+def extended(due: datetime | None, started: datetime | None, pauses: list[Pause]) -> datetime | None:
+    """A deadline moved by the waits for the citizen since its clock started."""
+    return None if due is None else due + timedelta(days=waited_days(pauses, started))
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,8 @@ class Timing:
     stage: Stage | None               # the stage being worked on
     stage_late_days: int              # that stage is past its own deadline
     due_today: bool
+    due_at: datetime                  # the due date, moved by the waits for the citizen's supplement
+    waiting_since: datetime | None = None   # waiting for the citizen's supplement (the clocks stand still)
 
     @property
     def late(self) -> bool:
@@ -38,9 +59,14 @@ class Timing:
 
 
 def timing(dossier: Dossier, now: datetime) -> Timing:
+    due = extended(dossier.due_at, dossier.received_at, dossier.pauses)
+    assert due is not None
     if dossier.status in CLOSED:
-        return Timing(0, None, 0, False)
+        return Timing(0, None, 0, False, due)
+    waiting = next((p.started_at for p in dossier.pauses if p.ended_at is None), None)
+    clock = min(now, waiting) if waiting else now
     stage = dossier.current_stage()
-    overdue = days_late(dossier.due_at, now)
-    due_today = not overdue and dossier.due_at.astimezone(VIETNAM).date() == now.astimezone(VIETNAM).date()
-    return Timing(overdue, stage, days_late(stage.due_at, now) if stage else 0, due_today)
+    stage_due = extended(stage.due_at, stage.started_at or dossier.received_at, dossier.pauses) if stage else None
+    overdue = days_late(due, clock)
+    due_today = not overdue and waiting is None and vn_day(due) == vn_day(now)
+    return Timing(overdue, stage, days_late(stage_due, clock), due_today, due, waiting)

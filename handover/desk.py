@@ -1,12 +1,17 @@
 """The handover desk: a citizen asks for an officer (or accepts the offer), waits in a queue told their place,
 an officer claims the conversation, talks, then hands it back or closes it. While an officer holds it the assistant
-is silent there. Everything that decides who speaks lives in the database."""
+is silent there. Everything that decides who speaks lives in the database.
+
+Nothing stays stuck: a claim whose officer has gone (no reply and the console closed for the idle time) goes back to
+the queue, or, once the office has closed, back to the assistant, and the citizen is told; an administrator can take
+over or reassign a claim."""
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from cluster.rounds import every
 from handover.hours import OfficeHours, when
 from handover.store import CLAIMED, CLOSED, RELEASED, WAITING, Handoff, HandoffStore
 from replies.model import Reply
@@ -18,6 +23,11 @@ OFFICER_PREFIX = "Cán bộ tư vấn: "
 CLAIMED_TEXT = "Dạ, cán bộ tư vấn đã tiếp nhận cuộc trò chuyện và sẽ trả lời anh/chị ngay tại đây ạ."
 RELEASED_TEXT = ("Dạ, cán bộ tư vấn đã chuyển cuộc trò chuyện lại cho trợ lý ảo. Anh/chị cần hỏi thêm thủ tục nào "
                  "cứ nhắn em nhé.")
+REQUEUED_TEXT = ("Dạ, cán bộ tư vấn vừa phải tạm rời cuộc trò chuyện. Yêu cầu của anh/chị đã được đưa lại vào hàng "
+                 "chờ; cán bộ khác sẽ trả lời anh/chị ngay tại đây. Trong lúc chờ, anh/chị vẫn có thể hỏi em ạ.")
+AFTER_HOURS_TEXT = ("Dạ, đã hết giờ làm việc của bộ phận tư vấn nên cuộc trò chuyện được chuyển lại cho trợ lý ảo. "
+                    "Anh/chị cần hỏi thêm thủ tục nào cứ nhắn em; khi cần gặp cán bộ, anh/chị nhắn \"gặp cán bộ\" "
+                    "trong giờ làm việc ({hours}) ạ.")
 CLOSED_TEXT = ("Dạ, cán bộ tư vấn đã kết thúc cuộc trò chuyện. Cảm ơn anh/chị; khi cần, anh/chị cứ nhắn em để tra "
                "cứu thủ tục hoặc gặp lại cán bộ ạ.")
 
@@ -33,12 +43,14 @@ def split(conversation_id: str) -> tuple[str, str]:
 
 class HandoverDesk:
     def __init__(self, store: HandoffStore, hours: OfficeHours, push: Push,
-                 clock: Callable[[], datetime] = utcnow, presence_window: timedelta = timedelta(minutes=3)) -> None:
+                 clock: Callable[[], datetime] = utcnow, presence_window: timedelta = timedelta(minutes=3),
+                 idle: timedelta = timedelta(minutes=15)) -> None:
         self.store = store
         self.hours = hours
         self._push = push
         self._clock = clock
         self._presence_window = presence_window
+        self._idle = idle
 
     async def held(self, channel: str, sender_id: str) -> bool:
         """An officer holds this conversation: the assistant must stay silent."""
@@ -101,7 +113,38 @@ class HandoverDesk:
     async def say(self, handoff_id: int, username: str, text: str) -> int:
         """The officer's words to the citizen, on the citizen's channel; how many could not be delivered."""
         handoff = await self._held_by(handoff_id, username)
+        await self.store.active(handoff_id, username, self._clock())
         return await self._push(handoff.channel, handoff.sender_id, [Reply.plain(OFFICER_PREFIX + text)])
+
+    async def reassign(self, handoff_id: int, username: str) -> Handoff:
+        """An administrator takes over an open request or hands it to `username`, whoever held it; a citizen still
+        waiting is told an officer has it."""
+        before = await self.store.reassign(handoff_id, username, self._clock())
+        if before is None:
+            await self._get(handoff_id)                              # raises when there is no such request
+            raise HandoverConflict("Yêu cầu này đã kết thúc.")
+        handoff = await self._get(handoff_id)
+        if before == WAITING:
+            await self._push(handoff.channel, handoff.sender_id, [Reply.plain(CLAIMED_TEXT)])
+        return handoff
+
+    async def sweep(self) -> int:
+        """Claims whose officer has gone: back to the queue while the office is open, back to the assistant once
+        it has closed; the citizen is told. Safe in several processes (each claim is moved once). How many moved."""
+        now = self._clock()
+        open_now = self.hours.is_open(now)
+        status, text = (WAITING, REQUEUED_TEXT) if open_now else \
+            (RELEASED, AFTER_HOURS_TEXT.format(hours=self.hours.describe()))
+        moved = 0
+        for handoff in await self.store.gone(now - self._idle):
+            if await self.store.unclaim(handoff, status, now):
+                moved += 1
+                await self._push(handoff.channel, handoff.sender_id, [Reply.plain(text)])
+        return moved
+
+    async def keep_unstuck(self, interval: float) -> None:
+        """The gateway's loop around `sweep`."""
+        await every(interval, self.sweep, "handover sweep")
 
     async def end(self, handoff_id: int, username: str, close: bool) -> Handoff:
         """Hand the conversation back to the assistant, or close it; the citizen is told."""

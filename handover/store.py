@@ -1,10 +1,11 @@
-"""The handover queue in the database: requests, claims (atomic: one officer wins), releases, presence."""
+"""The handover queue in the database: requests, claims (atomic: one officer wins), releases, presence, claims
+whose officer has gone, and an administrator's reassignment."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ class Handoff:
     ended_at: datetime | None
     contact_phone: str | None
     last_answer: str | None
+    officer_active_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -36,7 +38,7 @@ class Handoff:
 
 def _handoff(row: HandoffRow) -> Handoff:
     return Handoff(row.id, row.channel, row.sender_id, row.status, row.reason, row.requested_at, row.claimed_by,
-                   row.claimed_at, row.ended_at, row.contact_phone, row.last_answer)
+                   row.claimed_at, row.ended_at, row.contact_phone, row.last_answer, row.officer_active_at)
 
 
 def _open(session: Session, channel: str, sender_id: str) -> HandoffRow | None:
@@ -104,7 +106,47 @@ class HandoffStore:
         """True when this officer now holds it (only a waiting request can be claimed: one officer wins)."""
         return await self._db.run(lambda s: s.execute(
             update(HandoffRow).where(HandoffRow.id == handoff_id, HandoffRow.status == WAITING)
-            .values(status=CLAIMED, claimed_by=username, claimed_at=now)).rowcount == 1)
+            .values(status=CLAIMED, claimed_by=username, claimed_at=now, officer_active_at=now)).rowcount == 1)
+
+    async def reassign(self, handoff_id: int, username: str, now: datetime) -> str | None:
+        """An open request now held by `username` (an administrator taking over or handing it to an officer);
+        the status it had ("waiting" or "claimed"), or None when it is no longer open."""
+        def reassign(session: Session) -> str | None:
+            row = session.get(HandoffRow, handoff_id, with_for_update=True)
+            if row is None or row.status not in OPEN:
+                return None
+            before = row.status
+            row.status, row.claimed_by, row.claimed_at, row.officer_active_at = CLAIMED, username, now, now
+            return before
+        return await self._db.run(reassign)
+
+    async def active(self, handoff_id: int, username: str, now: datetime) -> None:
+        """The holding officer did something with the conversation (replied)."""
+        await self._db.run(lambda s: s.execute(
+            update(HandoffRow).where(HandoffRow.id == handoff_id, HandoffRow.claimed_by == username)
+            .values(officer_active_at=now)))
+
+    async def gone(self, since: datetime) -> list[Handoff]:
+        """Claimed requests whose officer has neither acted on them nor had the console open since `since`."""
+        def read(session: Session) -> list[Handoff]:
+            present = select(StaffPresence.username).where(StaffPresence.last_seen >= since)
+            rows = session.scalars(select(HandoffRow).where(
+                HandoffRow.status == CLAIMED, HandoffRow.claimed_by.not_in(present),
+                or_(HandoffRow.officer_active_at.is_(None), HandoffRow.officer_active_at < since))
+                .order_by(HandoffRow.id))
+            return [_handoff(r) for r in rows]
+        return await self._db.run(read)
+
+    async def unclaim(self, handoff: Handoff, status: str, now: datetime) -> bool:
+        """A claim whose officer has gone: back to the queue (`waiting`) or to the assistant (`released`); False
+        when the officer came back, or another process did it first."""
+        ended = {"ended_at": now} if status == RELEASED else {}
+        return await self._db.run(lambda s: s.execute(
+            update(HandoffRow).where(HandoffRow.id == handoff.id, HandoffRow.status == CLAIMED,
+                                     HandoffRow.claimed_by == handoff.claimed_by,
+                                     or_(HandoffRow.officer_active_at.is_(None),
+                                         HandoffRow.officer_active_at == handoff.officer_active_at))
+            .values(status=status, claimed_by=None, claimed_at=None, **ended)).rowcount == 1)
 
     async def end(self, handoff_id: int, username: str, status: str, now: datetime) -> bool:
         """Hand back (`released`) or close a request this officer holds."""

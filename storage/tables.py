@@ -97,12 +97,16 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     sender_id: Mapped[str] = mapped_column(String(128))
     body: Mapped[dict[str, Any]]                           # the rendered message(s)
-    status: Mapped[str] = mapped_column(String(12))        # "stored" (web) | "sent" | "failed"
+    status: Mapped[str] = mapped_column(String(12))        # "stored" (web) | "pending" | "sent" | "failed"
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)        # the last failure's reason
     created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]               # a pending row is due from then
+    lease_until: Mapped[datetime | None]                   # a relay holds the row until then
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
     __table_args__ = (Index("outbox_by_conversation", "channel", "sender_id", "id"),
-                      Index("outbox_by_status", "channel", "status"))
+                      Index("outbox_by_status", "channel", "status"),
+                      Index("outbox_due", "status", "next_attempt_at"))
 
 
 class DossierRow(Base):
@@ -119,6 +123,7 @@ class DossierRow(Base):
     delivery_method: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    pauses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)   # waits for the citizen's supplement
     updated_at: Mapped[datetime]
 
 
@@ -185,6 +190,9 @@ class DossierNotification(Base):
     sender_id: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(12), index=True)   # "pending" | "sending" | "sent" | "failed"
     created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]                          # a "sending" row is someone's until then
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class StaffUser(Base):
@@ -241,6 +249,7 @@ class HandoffRow(Base):
     ended_at: Mapped[datetime | None]
     contact_phone: Mapped[str | None] = mapped_column(String(30))
     last_answer: Mapped[str | None] = mapped_column(Text)
+    officer_active_at: Mapped[datetime | None]             # the holding officer's last claim or reply
     __table_args__ = (Index("handoffs_by_conversation", "channel", "sender_id", "status"),
                       Index("handoffs_one_open", "channel", "sender_id", unique=True,
                             sqlite_where=text("status IN ('waiting', 'claimed')"),

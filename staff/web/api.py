@@ -65,15 +65,19 @@ class BoardEntry(BaseModel):
     status: Status
     stage: str | None
     office: str
-    due_at: datetime
+    due_at: datetime                    # moved by the time spent waiting for the citizen's supplement
     days_late: int
+    lateness: list[str]                 # "chậm 4 ngày ở khâu thẩm định", "quá hạn 1 ngày"
+    waiting_for_citizen: bool           # a supplement was requested and has not arrived: the clocks stand still
     state: str
 
 
 class DossierView(BaseModel):
     dossier: Dossier
     procedure_name: str | None
+    due_at: datetime
     days_late: int
+    lateness: list[str]
     history: list[HistoryEntry]
 
 
@@ -141,7 +145,8 @@ async def overdue_board(office: str | None = Query(None, max_length=200),
                        procedure_name=getattr(name(r.dossier.procedure_code), "name", None), status=r.dossier.status,
                        stage=r.timing.stage.name if r.timing.stage else None,
                        office=r.timing.stage.office if r.timing.stage else r.dossier.current_office,
-                       due_at=r.dossier.due_at, days_late=r.days_late, state=r.state) for r in rows]
+                       due_at=r.timing.due_at, days_late=r.days_late, lateness=r.lateness,
+                       waiting_for_citizen=r.timing.waiting_since is not None, state=r.state) for r in rows]
 
 
 async def dossier_view(code: str, context: StaffContext, services: Services) -> DossierView:
@@ -153,7 +158,8 @@ async def dossier_view(code: str, context: StaffContext, services: Services) -> 
     procedure = services.knowledge_base.get(dossier.procedure_code)
     row = board([dossier], utcnow())[0]
     return DossierView(dossier=dossier, procedure_name=procedure.name if procedure else None,
-                       days_late=row.days_late, history=await services.dossiers.history(code))
+                       due_at=row.timing.due_at, days_late=row.days_late, lateness=row.lateness,
+                       history=await services.dossiers.history(code))
 
 
 @router.get("/dossiers/{code}", response_model=DossierView)

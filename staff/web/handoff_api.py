@@ -1,6 +1,7 @@
 """The handover queue for officers (/api/staff/handoffs): list (each contact phone shown audited), read the
-conversation (audited: each full read and each officer's first read),
-claim (one officer wins; the second gets 409 with the reason), reply, hand back to the assistant, close."""
+conversation (audited: each full read and each officer's first read), claim (one officer wins; the second gets 409
+with the reason), reply, hand back to the assistant, close; an administrator takes over or reassigns a request
+(audited)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,12 +15,13 @@ from handover.desk import HandoverConflict
 from handover.store import Handoff
 from inputs import ROW_ID_MAX, CleanModel
 from knowledge_base.text import nfc
-from staff.web.auth import StaffContext, csrf_checked, staff_api
+from staff.web.auth import StaffContext, admin_only, csrf_checked, staff_api
 from storage.tables import utcnow
 
 router = APIRouter(prefix="/api/staff/handoffs", tags=["staff"])
 VIEW_CONVERSATION = "view_conversation"
 VIEW_CONTACT_PHONE = "view_contact_phone"
+REASSIGN = "reassign_handoff"
 CHANNEL_NAMES = {"web": "Web", "zalo": "Zalo", "telegram": "Telegram"}
 HandoffId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
@@ -51,6 +53,10 @@ class ConversationOut(BaseModel):
 
 class OfficerWords(CleanModel):
     text: str = Field(min_length=1, max_length=2000)
+
+
+class Reassignment(CleanModel):
+    to: str | None = Field(None, min_length=1, max_length=64)     # left out: the administrator takes it over
 
 
 async def _out(handoff: Handoff, username: str, services: Services) -> HandoffOut:
@@ -147,3 +153,19 @@ async def release(handoff_id: HandoffId, context: StaffContext = Depends(csrf_ch
 async def close(handoff_id: HandoffId, context: StaffContext = Depends(csrf_checked),
                 services: Services = Depends(get_services)) -> HandoffOut:
     return await _end(handoff_id, True, context, services)
+
+
+@router.post("/{handoff_id}/reassign", response_model=HandoffOut)
+async def reassign(handoff_id: HandoffId, body: Reassignment | None = None, context: StaffContext = Depends(csrf_checked),
+                   _: StaffContext = Depends(admin_only), services: Services = Depends(get_services)) -> HandoffOut:
+    """An administrator takes over an open request (`to` left out) or hands it to another officer."""
+    await _handoff(handoff_id, services)
+    to = (body.to if body else None) or context.member.username
+    if await services.staff.accounts.member(to) is None:
+        raise HTTPException(status_code=422, detail=f"Không có tài khoản cán bộ {to}.")
+    try:
+        handoff = await services.handover.reassign(handoff_id, to)
+    except HandoverConflict as exc:
+        raise _conflict(exc) from exc
+    await services.staff.audit.record(context.member.username, REASSIGN, f"handoff:{handoff_id}", utcnow())
+    return await _out(handoff, context.member.username, services)

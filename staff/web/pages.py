@@ -1,5 +1,5 @@
 """The staff console's pages (server-rendered, small vanilla JS, nothing from a CDN): sign-in, procedure search
-as you type, the procedure sheet and its print view, the overdue board, a dossier with its stages and history."""
+as you type, the procedure sheet and its print view, the overdue board, a dossier with its stages and history, the messages that could not be delivered."""
 from __future__ import annotations
 
 import asyncio
@@ -16,7 +16,8 @@ from knowledge_base.answers.sheet import procedure_sheet
 from staff.board import board
 from staff.web.api import dossier_view
 from staff.web.auth import StaffContext, staff_page
-from staff.web.labels import DELIVERY, LEVELS, SOURCE_GROUPS, STATUS
+from staff.web.handoff_api import CHANNEL_NAMES
+from staff.web.labels import CHANGES, DELIVERY, LEVELS, SOURCE_GROUPS, STATUS
 from storage.tables import utcnow
 
 HERE = Path(__file__).parent
@@ -29,7 +30,8 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 def render(request: Request, name: str, context: StaffContext | None, **values: object) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"staff": context, "groups": SOURCE_GROUPS, "levels": LEVELS,
-                                                      "status_labels": STATUS, "delivery": DELIVERY, **values})
+                                                      "status_labels": STATUS, "delivery": DELIVERY,
+                                                      "change_labels": CHANGES, **values})
 
 
 @router.get("/login")
@@ -77,6 +79,13 @@ async def procedure_print(request: Request, code: str, context: StaffContext = D
 async def handoff_page(request: Request, context: StaffContext = Depends(staff_page)) -> HTMLResponse:
     """The handover queue and the conversation an officer holds (kept live by staff.js)."""
     return render(request, "handoff.html", context)
+
+
+@router.get("/outbox")
+async def outbox_page(request: Request, context: StaffContext = Depends(staff_page),
+                      services: Services = Depends(get_services)) -> HTMLResponse:
+    """Messages given up, each with a button to send it again."""
+    return render(request, "outbox.html", context, messages=await services.outbox.failures(), channels=CHANNEL_NAMES)
 
 
 @router.get("/dossiers")

@@ -58,7 +58,8 @@ def gateway_app(tmp_path_factory: pytest.TempPathFactory, fake_zalo, fake_telegr
     with StallingServer() as rasa:
         settings = channel_settings(SETTINGS, fake_zalo, fake_telegram, rasa_url=rasa.url, rasa_timeout=RASA_TIMEOUT,
                                     database_url=f"sqlite:///{folder / 'gateway.db'}", send_retries=2,
-                                    send_backoff_seconds=0.05, admin_token=ADMIN_TOKEN, action_token=ACTION_TOKEN, notify_interval_seconds=0.5)
+                                    send_backoff_seconds=0.05, outbox_max_attempts=3, outbox_interval_seconds=0.2,
+                                    admin_token=ADMIN_TOKEN, action_token=ACTION_TOKEN, notify_interval_seconds=0.5)
         with RunningApp(create_app(settings)) as running:
             yield running
 

@@ -19,6 +19,7 @@ from settings import SETTINGS
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
 from storage.database import Database
+from channels.relay import OutboxRelay, RetryPolicy
 from storage.outbox import FAILED, Outbox
 from tests.channels.conftest import TELEGRAM_SECRET
 from tests.channels.test_gateway import RecordingDialogue
@@ -143,7 +144,8 @@ def test_polling_mode_fetches_updates_and_answers(fake_telegram: tuple[FakeTeleg
 
     async def scenario() -> list[str]:
         async with start_telegram(settings) as running:
-            outbound = Outbound({"telegram": running.channel}, choices, Outbox(db), log, PushNotifier())
+            relay = OutboxRelay(Outbox(db), {"telegram": running.channel}, RetryPolicy())
+            outbound = Outbound({"telegram": running.channel}, choices, Outbox(db), log, PushNotifier(), relay)
             dialogue = RecordingDialogue([Reply.plain("Dạ, em trả lời qua polling.")])
             await running.serve(Gateway(dialogue, log, choices, 1000), outbound)  # type: ignore[arg-type]
             telegram.updates.append(telegram.text_update(chat, "xin chào"))

@@ -77,3 +77,34 @@ def test_what_to_do_next_follows_status_and_delivery(status: Status, delivery: D
 def test_due_today_is_known() -> None:
     today = dossier(due_at=NOW + timedelta(hours=2))
     assert timing(today, NOW).due_today and not timing(today, NOW).late
+
+
+def test_a_dossier_due_on_a_date_is_not_late_on_that_date() -> None:
+    due = datetime(2026, 12, 3, 3, 0, tzinfo=timezone.utc)               # 10:00 on 3/12 in Vietnam
+    evening = datetime(2026, 12, 3, 13, 0, tzinfo=timezone.utc)          # 20:00 the same day
+    d = dossier(due_at=due, received_at=due - timedelta(days=5))
+    assert days_late(due, evening) == 0
+    assert timing(d, evening).due_today and not timing(d, evening).late
+    body = text(d, evening)
+    assert "quá hạn" not in body and "Hẹn trả kết quả: 03/12/2026" in body
+    assert timing(d, datetime(2026, 12, 3, 17, 0, tzinfo=timezone.utc)).overdue_days == 1   # 00:00 on 4/12
+
+
+def test_waiting_for_the_citizens_supplement_moves_the_deadlines_and_stops_the_clocks() -> None:
+    received = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    due = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)              # 16:00 on 30/11
+    stage = Stage(name="Thẩm định hồ sơ", office="Phòng Tư pháp", started_at=received, due_at=due)
+    asked, arrived = received + timedelta(days=3), received + timedelta(days=8)    # 23/11 → 28/11: 5 days
+    waited = Dossier(code=CODE, **dossier_data(received_at=received, due_at=due, stages=[stage]).model_dump(),
+                     pauses=[{"started_at": asked, "ended_at": arrived}])
+    on_5_12 = datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc)
+    moved = timing(waited, on_5_12)
+    assert moved.due_at == due + timedelta(days=5) and moved.due_today and not moved.late
+    assert "Hẹn trả kết quả: 05/12/2026" in text(waited, on_5_12)
+    later = timing(waited, on_5_12 + timedelta(days=2))
+    assert (later.overdue_days, later.stage_late_days) == (2, 2)
+    still_waiting = Dossier(code=CODE, **dossier_data(received_at=received, due_at=due, stages=[stage],
+                                                      status=Status.NEED_SUPPLEMENT).model_dump(),
+                            pauses=[{"started_at": asked}])
+    frozen = timing(still_waiting, on_5_12 + timedelta(days=30))
+    assert not frozen.late and frozen.waiting_since == asked

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 from dossiers.access_store import DossierAccessStore
 from dossiers.models import Stage, Status
-from dossiers.store import DossierStore
+from dossiers.store import SENT, DossierStore
+from dossiers.timing import timing
 from storage.database import Database
 from tests.dossiers.fixtures import CODE, NOW, dossier_data
 
@@ -56,3 +58,27 @@ def test_control_characters_never_reach_the_database(database: Database) -> None
     assert dirty.applicant_name == "Trần Văn An" and dirty.note == "thiếu ảnh\nthẻ"
     run(store.save("H45.22-231015-0099", dirty, NOW))                   # PostgreSQL refuses NUL: it must be gone
     assert run(store.get("H45.22-231015-0099")).applicant_name == "Trần Văn An"
+
+
+def test_a_notification_left_sending_by_a_notifier_that_died_is_claimed_again_after_its_lease(
+        store: DossierStore, database: Database) -> None:
+    run(DossierAccessStore(database).subscribe("zalo", "222", CODE, NOW))
+    run(store.save(CODE, dossier_data(status=Status.NEED_SUPPLEMENT, note="Thiếu ảnh"), NOW))
+    [first] = run(store.claim_notifications(lease=timedelta(seconds=0.3)))   # its notifier dies here
+    assert run(store.claim_notifications()) == []                              # still leased
+    time.sleep(0.4)
+    [again] = run(store.claim_notifications())
+    assert again == first
+    run(store.settle_notification(again.id, SENT))
+    assert run(store.claim_notifications(lease=timedelta(0))) == []
+
+
+def test_the_wait_for_a_supplement_is_kept_from_the_status_changes(store: DossierStore) -> None:
+    asked, arrived = NOW + timedelta(days=1), NOW + timedelta(days=4)
+    run(store.save(CODE, dossier_data(status=Status.NEED_SUPPLEMENT, note="Thiếu ảnh"), asked))
+    assert [(p.started_at, p.ended_at) for p in run(store.get(CODE)).pauses] == [(asked, None)]
+    run(store.save(CODE, dossier_data(status=Status.NEED_SUPPLEMENT, note="Thiếu ảnh 4x6"), asked))
+    run(store.save(CODE, dossier_data(status=Status.IN_PROGRESS), arrived))
+    dossier = run(store.get(CODE))
+    assert [(p.started_at, p.ended_at) for p in dossier.pauses] == [(asked, arrived)]
+    assert timing(dossier, arrived).due_at == dossier.due_at + timedelta(days=3)

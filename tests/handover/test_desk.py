@@ -1,5 +1,6 @@
 """The handover desk against SQLite and PostgreSQL: the queue, one officer per conversation, hand-back, office
-hours, a phone number left while waiting."""
+hours, a phone number left while waiting; nothing stuck: a gone officer's claim back to the queue (or to the
+assistant after hours), an administrator's takeover, a claim that wins over a Rasa turn in flight."""
 from __future__ import annotations
 
 import asyncio
@@ -7,11 +8,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from handover.desk import CLAIMED_TEXT, CLOSED_TEXT, OFFICER_PREFIX, RELEASED_TEXT, HandoverConflict, HandoverDesk
+from channels.conversation import Gateway
+from channels.schemas import InboundMessage
+from handover.desk import (AFTER_HOURS_TEXT, CLAIMED_TEXT, CLOSED_TEXT, OFFICER_PREFIX, RELEASED_TEXT, REQUEUED_TEXT,
+                           HandoverConflict, HandoverDesk)
 from handover.hours import OfficeHours
 from handover.store import HandoffStore
 from replies.model import Reply
 from replies.text import reply_text
+from storage.choices import ChoiceStore
+from storage.conversations import ConversationLog
 from storage.database import Database
 
 run = asyncio.run
@@ -107,3 +113,106 @@ def test_office_hours_read_days_spans_and_holidays() -> None:
     assert not hours.is_open(OPEN_AT + timedelta(days=1, hours=2))                         # 12:00, lunch
     with pytest.raises(ValueError):
         OfficeHours.parse("weekdays nine to five")
+
+
+class Clock:
+    def __init__(self, moment: datetime) -> None:
+        self.now = moment
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def claimed_by_an(database: Database, pushes: Pushes, clock: Clock, conversation: str = "zalo:z") -> tuple[HandoverDesk, int]:
+    desk = HandoverDesk(HandoffStore(database), HOURS, pushes, clock=clock, idle=timedelta(minutes=15))
+    run(desk.seen("canbo.an"))
+    run(desk.request(conversation, "asked", None))
+    handoff = run(desk.store.open_for(*conversation.split(":")))
+    run(desk.claim(handoff.id, "canbo.an"))
+    return desk, handoff.id
+
+
+def test_a_claim_whose_officer_has_gone_returns_to_the_queue(database: Database, pushes: Pushes) -> None:
+    clock = Clock(OPEN_AT)
+    desk, handoff_id = claimed_by_an(database, pushes, clock)
+    clock.now += timedelta(minutes=10)
+    run(desk.say(handoff_id, "canbo.an", "Anh chờ em kiểm tra nhé."))
+    clock.now += timedelta(minutes=14)                        # replied 14 min ago, console seen 24 min ago
+    assert run(desk.sweep()) == 0 and run(desk.held("zalo", "z"))
+    run(desk.seen("canbo.an"))
+    clock.now += timedelta(minutes=14)                        # the console is still open: still there
+    assert run(desk.sweep()) == 0
+    clock.now += timedelta(minutes=2)                         # 16 min with nothing at all: gone
+    assert run(desk.sweep()) == 1 and run(desk.sweep()) == 0
+    back = run(desk.store.get(handoff_id))
+    assert (back.status, back.claimed_by) == ("waiting", None) and not run(desk.held("zalo", "z"))
+    assert run(desk.store.position(handoff_id)) == 1
+    assert pushes.sent[-1] == ("zalo", "z", REQUEUED_TEXT)
+    assert run(desk.claim(handoff_id, "canbo.binh")).claimed_by == "canbo.binh"        # another officer takes it
+
+
+def test_after_the_office_closes_a_gone_officers_claim_goes_back_to_the_assistant(database: Database,
+                                                                                 pushes: Pushes) -> None:
+    clock = Clock(OPEN_AT.replace(hour=9, minute=50))         # Thursday 16:50 in Vietnam
+    desk, handoff_id = claimed_by_an(database, pushes, clock)
+    clock.now += timedelta(minutes=30)                        # 17:20: closed, and nobody for 30 minutes
+    assert run(desk.sweep()) == 1
+    back = run(desk.store.get(handoff_id))
+    assert back.status == "released" and back.ended_at == clock.now and not run(desk.held("zalo", "z"))
+    assert pushes.sent[-1] == ("zalo", "z", AFTER_HOURS_TEXT.format(hours=HOURS.describe()))
+
+
+def test_an_administrator_takes_over_or_reassigns_a_claim(database: Database, pushes: Pushes) -> None:
+    clock = Clock(OPEN_AT)
+    desk, handoff_id = claimed_by_an(database, pushes, clock)
+    assert run(desk.reassign(handoff_id, "quantri")).claimed_by == "quantri"
+    with pytest.raises(HandoverConflict):
+        run(desk.say(handoff_id, "canbo.an", "Chào anh"))
+    run(desk.say(handoff_id, "quantri", "Tôi tiếp nhận thay."))
+    assert run(desk.reassign(handoff_id, "canbo.binh")).claimed_by == "canbo.binh"
+    sent = len(pushes.sent)
+    run(desk.request("web:w", "asked", None))
+    waiting = run(desk.store.open_for("web", "w"))
+    assert run(desk.reassign(waiting.id, "canbo.binh")).status == "claimed"
+    assert pushes.sent[sent:] == [("web", "w", CLAIMED_TEXT)]
+    run(desk.end(handoff_id, "canbo.binh", close=True))
+    with pytest.raises(HandoverConflict, match="đã kết thúc"):
+        run(desk.reassign(handoff_id, "quantri"))
+
+
+class ThinkingDialogue:
+    """A Rasa turn that takes a while: it answers once `answer` is set."""
+
+    def __init__(self) -> None:
+        self.thinking = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
+        self.thinking.set()
+        await self.answer.wait()
+        return [Reply.plain("Dạ, em trả lời muộn.")]
+
+
+def test_a_claim_landing_during_a_rasa_turn_wins_and_the_late_reply_is_not_delivered(database: Database,
+                                                                                      pushes: Pushes) -> None:
+    desk = desk_at(database, pushes, OPEN_AT)
+
+    async def scenario(claim: bool) -> list[Reply]:
+        dialogue = ThinkingDialogue()
+        gateway = Gateway(dialogue, ConversationLog(database), ChoiceStore(database), 1000,  # type: ignore[arg-type]
+                          handover=desk)
+        sender = f"claim-{claim}"
+        await desk.request(f"telegram:{sender}", "asked", None)
+        turn = asyncio.create_task(gateway.handle(InboundMessage(channel="telegram", sender_id=sender,
+                                                                 text="thủ tục khai sinh cần gì")))
+        await dialogue.thinking.wait()
+        if claim:
+            handoff = await desk.store.open_for("telegram", sender)
+            await desk.claim(handoff.id, "canbo.an")
+        dialogue.answer.set()
+        return await turn
+
+    assert [text(r) for r in run(scenario(claim=False))] == ["Dạ, em trả lời muộn."]
+    assert run(scenario(claim=True)) == []
+    logged = run(ConversationLog(database).history("telegram", "claim-True", limit=10))
+    assert [(m.direction, m.text) for m in logged] == [("in", "thủ tục khai sinh cần gì")]

@@ -69,7 +69,7 @@ def test_escape_clears_and_the_overdue_board_shows_late_first(page: Page, staff_
     rows = page.locator("table.board tbody tr")
     expect(rows).to_have_count(len(EXPECTED_ORDER))
     assert [rows.nth(i).get_attribute("data-code") for i in range(len(EXPECTED_ORDER))] == EXPECTED_ORDER
-    expect(rows.first.locator(".badge.late")).to_have_text("Trễ 5 ngày")
+    expect(rows.first.locator(".badge.late")).to_have_text("Chậm 5 ngày ở khâu thẩm định hồ sơ")
     expect(rows.nth(2).locator(".badge.today")).to_be_visible()
     rows.first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hồ sơ {EXPECTED_ORDER[0]}")

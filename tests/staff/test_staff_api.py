@@ -17,9 +17,10 @@ from tests.staff.conftest import ADMIN, EXPECTED_ORDER, OFFICER
 
 PROTECTED_API = ["/api/staff/me", "/api/staff/procedures/search?q=khai+sinh", "/api/staff/dossiers",
                  "/api/staff/dossiers/000.00.12.H45-261101-0001", "/api/staff/audit", "/api/staff/handoffs",
-                 "/api/staff/handoffs/1"]
+                 "/api/staff/handoffs/1", "/api/staff/outbox"]
 PROTECTED_PAGES = ["/staff", "/staff?q=khai+sinh", "/staff/procedures/1.001193", "/staff/procedures/1.001193/print",
-                   "/staff/dossiers", "/staff/dossiers/000.00.12.H45-261101-0001", "/staff/handoff"]
+                   "/staff/dossiers", "/staff/dossiers/000.00.12.H45-261101-0001", "/staff/handoff",
+                   "/staff/outbox"]
 
 
 @pytest.mark.parametrize("path", PROTECTED_API)
@@ -71,6 +72,8 @@ def test_the_board_puts_the_latest_first_then_due_today(officer: httpx.Client) -
     assert [r["code"] for r in ours] == EXPECTED_ORDER
     assert [r["state"] for r in ours] == ["late", "late", "due_today", "on_time", "closed"]
     assert [r["days_late"] for r in ours][:2] == [5, 2]
+    assert [r["lateness"] for r in ours] == [["chậm 5 ngày ở khâu thẩm định hồ sơ"],
+                                             ["chậm 2 ngày ở khâu thẩm định hồ sơ"], [], [], []]
     assert all("applicant_name" not in r and "phone" not in r for r in rows)        # personal data: dossier page
     land = officer.get("/api/staff/dossiers", params={"office": "đất đai"}).json()
     assert {r["code"] for r in land} == {c for c in EXPECTED_ORDER if c.startswith("000.00.15")}
@@ -85,6 +88,8 @@ def test_a_dossier_view_shows_the_person_and_is_audited(officer: httpx.Client, a
     assert view["history"][0]["changes"] == ["created"]
     page = officer.get(f"/staff/dossiers/{code}")
     assert "Lê Thị Hồng Nhung" in page.text and "nhật ký truy cập" in page.text
+    assert "Chậm 2 ngày ở khâu thẩm định hồ sơ" in page.text and "Trễ" not in page.text
+    assert "(tạo mới)" in page.text and "created" not in page.text
     trail = admin.get("/api/staff/audit", params={"subject": code}).json()
     assert [(e["username"], e["action"]) for e in trail[:2]] == [(OFFICER[0], "view_dossier")] * 2
     assert officer.get("/api/staff/dossiers/000.00.12.H45-261101-9999").status_code == 404
@@ -136,8 +141,9 @@ def test_handover_actions_need_a_session_and_the_csrf_token(anonymous: httpx.Cli
     assert officer.post(f"/api/staff/handoffs/999999/{action}", json=body).status_code == 404
 
 
-def test_the_handover_queue_and_page_are_there_for_officers(officer: httpx.Client) -> None:
-    assert officer.get("/api/staff/handoffs").json() == []
+def test_the_handover_queue_and_page_are_there_for_officers(officer: httpx.Client, staff_app: RunningApp) -> None:
+    queue = officer.get("/api/staff/handoffs").json()         # other tests of this app may have asked for officers
+    assert [h["id"] for h in queue] == [h.id for h in staff_app.call(staff_app.services.handover.store.queue)]
     assert "Hàng chờ" in officer.get("/staff/handoff").text
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from storage.conversations import ConversationLog
 from storage.credentials import CredentialStore, TokenPair
 from storage.database import Database
 from storage.events import ProcessedEvents
-from storage.outbox import FAILED, PENDING, SENT, STORED, Outbox
+from storage.outbox import FAILED, PENDING, STORED, Outbox
 from storage.tables import Base
 from storage.web_sessions import WebSessions
 
@@ -128,8 +129,10 @@ def test_outbox_keeps_failures_and_serves_stored_web_messages_in_order(database:
     assert [e.id for e in run(outbox.stored_after("web", "s", first))] == [second]
     sending = run(outbox.add("zalo", "u", {"text": "x"}, PENDING))
     lost = run(outbox.add("zalo", "u", {"text": "y"}, PENDING))
-    run(outbox.settle(sending, SENT, 1))
-    run(outbox.settle(lost, FAILED, 4, "Zalo send: HTTP 500"))
+    claimed = run(outbox.claim(["zalo"], "relay", timedelta(seconds=30)))
+    assert [c.id for c in claimed] == [sending, lost]
+    assert run(outbox.sent(sending, "relay", 1))
+    assert run(outbox.failed(lost, "relay", 4, "Zalo send: HTTP 500"))
     assert run(outbox.count(FAILED)) == {"zalo": 1}
 
 

@@ -175,6 +175,7 @@
       document.getElementById("conversation-meta").textContent = describe(h);
       document.getElementById("last-answer").textContent = h.last_answer ? "Trợ lý ảo trả lời lần cuối: " + h.last_answer : "";
       document.getElementById("claim").hidden = h.status !== "waiting";
+      document.getElementById("take-over").hidden = !(h.status === "claimed" && !h.mine && document.getElementById("handoff").dataset.admin);
       document.getElementById("release").hidden = !(h.status === "claimed" && h.mine);
       document.getElementById("close").hidden = !(h.status === "claimed" && h.mine);
       document.getElementById("reply-form").hidden = !(h.status === "claimed" && h.mine);
@@ -198,6 +199,7 @@
         .catch(function (err) { error.textContent = err.message; });
     }
     document.getElementById("claim").addEventListener("click", function () { act("claim"); });
+    document.getElementById("take-over").addEventListener("click", function () { act("reassign"); });
     document.getElementById("release").addEventListener("click", function () { act("release"); });
     document.getElementById("close").addEventListener("click", function () { act("close"); });
     document.getElementById("reply-form").addEventListener("submit", function (e) {
@@ -247,4 +249,14 @@
       });
     });
   }
+
+  // ---------------------------------------------------------------- messages not delivered: send again
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-retry]"), function (button) {
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      call("POST", "/api/staff/outbox/" + button.dataset.retry + "/retry")
+        .then(function (body) { button.textContent = body.status === "sent" ? "Đã gửi" : "Đang gửi lại…"; })
+        .catch(function (err) { button.textContent = err.message; button.disabled = false; });
+    });
+  });
 })();
