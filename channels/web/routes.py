@@ -9,13 +9,14 @@ from typing import AsyncIterator
 from fastapi import APIRouter, Depends, Header, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 
-from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, InboundMessage, OutboundMessage,
-                              PushedMessage, PushedMessages, conversation_id)
+from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, History, HistoryMessage, InboundMessage,
+                              OutboundMessage, PushedMessage, PushedMessages, conversation_id)
 from channels.services import Services, get_services
 from inputs import ROW_ID_MAX
 
 STATIC_DIR = Path(__file__).parent / "static"
 CHANNEL = "web"
+HISTORY_LIMIT = 100                    # bubbles a reloaded widget shows again
 STREAM_RECHECK_SECONDS = 15.0          # a stream re-reads the outbox this often even without a local wake-up
 TOO_FAST = "Anh/chị gửi tin nhắn quá nhanh. Anh/chị vui lòng chờ khoảng một phút rồi gửi tiếp ạ."
 UNKNOWN_SESSION = ("Phiên trò chuyện không hợp lệ hoặc đã hết hạn. Anh/chị vui lòng bắt đầu cuộc trò chuyện mới "
@@ -69,6 +70,17 @@ async def pushed_messages(sender_id: str = SenderId, after: int = Query(0, ge=0,
     return PushedMessages(messages=await _pushed(services, sender_id, after))
 
 
+@router.get("/api/chat/{sender_id}/history", response_model=History)
+async def history(sender_id: str = SenderId, services: Services = Depends(get_services)) -> History:
+    """The conversation as the widget showed it (the citizen's messages, answers, officer replies, dossier news),
+    oldest first, so a reloaded page shows it again; resume the stream after `last_pushed`."""
+    await _known_session(sender_id, services)
+    last_pushed = await services.outbox.last_stored(CHANNEL, sender_id)     # read first: a push in between is
+    logged = await services.conversations.history(CHANNEL, sender_id, HISTORY_LIMIT)  # shown twice, never lost
+    return History(messages=[HistoryMessage(id=m.id, from_citizen=m.direction == "in", text=m.text) for m in logged],
+                   last_pushed=last_pushed)
+
+
 @router.get("/api/chat/{sender_id}/events")
 async def pushed_events(request: Request, sender_id: str = SenderId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
                         last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=0, le=ROW_ID_MAX),
@@ -89,6 +101,12 @@ async def pushed_events(request: Request, sender_id: str = SenderId, after: int 
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> FileResponse:
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/", include_in_schema=False)
