@@ -2,6 +2,7 @@
 with their audit trail, accounts."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -148,3 +149,17 @@ def test_handover_ids_past_what_the_database_holds_are_refused_not_a_crash(offic
         assert response.status_code == 422 and response.json()["detail"] == "Yêu cầu không hợp lệ.", response.text
     cursor = officer.get("/api/staff/handoffs/1", params={"after": 2**63})
     assert cursor.status_code == 422 and cursor.json()["errors"][0].startswith("after:")
+
+
+def test_the_overdue_board_is_paged_with_its_filters_in_the_links(officer: httpx.Client,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("staff.web.pages.BOARD_PAGE", 2)
+    codes = lambda html: re.findall(r'<tr class="[^"]*" data-code="([^"]+)"', html)   # noqa: E731
+    first = officer.get("/staff/dossiers", params={"office": "đất đai"}).text
+    assert codes(first) == ["000.00.15.H45-261101-0003", "000.00.15.H45-261101-0004"]
+    assert "3 hồ sơ, đang xem 1–2" in first
+    following = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert following == "/staff/dossiers?office=%C4%91%E1%BA%A5t+%C4%91ai&page=2"
+    assert codes(officer.get(following).text) == ["000.00.15.H45-261101-0005"]
+    assert codes(officer.get("/staff/dossiers", params={"office": "đất đai", "page": 9}).text) == \
+        ["000.00.15.H45-261101-0005"]                                       # past the end: the last page
