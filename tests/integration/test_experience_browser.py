@@ -272,6 +272,14 @@ def test_every_page_has_no_axe_violation(browser: Browser, stack: Stack, officer
         expect(officer.locator(ready).first).to_be_visible(timeout=15_000)
         found[name] = axe_violations(officer)
         officer.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), full_page=True)
+        width = SIZES[size]["viewport"]["width"]                                # usable on a phone:
+        cut = officer.locator("main *").evaluate_all("""(els, width) => els.filter(e => {
+            for (let up = e.parentElement; up && up.tagName !== 'MAIN'; up = up.parentElement)
+                if (['auto', 'scroll'].includes(getComputedStyle(up).overflowX)) return false;   // scrolls sideways
+            return e.getBoundingClientRect().right > width + 1; }).map(e => e.tagName + '.' + e.className)""", width)
+        assert cut == [], f"{name} ({size}) is cut off at the right"
+        menu = officer.locator(".topbar nav a").evaluate_all("links => links.map(a => a.getBoundingClientRect().top)")
+        assert len(set(menu)) <= 1, f"the menu wraps on {name} ({size})"
 
     send(citizen, "cho tôi gặp cán bộ tư vấn")
     expect(bot_bubbles(citizen).last).to_contain_text("vị trí số", timeout=ANSWER_WAIT)
