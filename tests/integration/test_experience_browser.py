@@ -88,6 +88,8 @@ def test_the_widget_by_keyboard_only(browser: Browser, stack: Stack) -> None:
     launcher = page.locator(".tthc-launcher")
     assert focused(page)["text"] == "Câu hỏi" and focused(page)["ring"]        # open at load, the input ringed
     expect(launcher).to_be_hidden()                                             # not under the panel, not tabbable
+    panel, snippet = (page.locator(s).bounding_box() for s in (".tthc-panel", "main code"))
+    assert snippet["x"] + snippet["width"] <= panel["x"] or snippet["y"] >= panel["y"] + panel["height"]  # in view
     page.keyboard.press("Escape")
     expect(page.locator(".tthc-panel")).to_be_hidden()
     assert focused(page)["text"] == "Mở trợ lý ảo thủ tục hành chính" and focused(page)["ring"]
