@@ -15,6 +15,7 @@ INDEX := $(CACHE)/index/.built
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
+AXE := tests/browser/node_modules/axe-core/axe.min.js
 RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
 
 .PHONY: help run run-cluster telegram demo-data bench-staff bench-teaching load test setup eval eval-nlu bench validate clean
@@ -43,7 +44,7 @@ telegram: setup
 	@test -n "$$TTHC_TELEGRAM_BOT_TOKEN" || { echo "Set TTHC_TELEGRAM_BOT_TOKEN (from @BotFather) first."; exit 1; }
 	TTHC_TELEGRAM_POLLING=1 $(APP) -m scripts.stack
 
-test: setup /usr/bin/chromium $(NGINX)
+test: setup /usr/bin/chromium $(NGINX) $(AXE)
 	.venv-rasa/bin/python -m pytest -q tests/bot
 	$(APP) -m pytest -q tests --ignore=tests/bot
 
@@ -90,6 +91,11 @@ $(NGINX):
 /usr/bin/chromium:
 	@echo "==> Installing Debian's Chromium for the widget tests…"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@echo "==> Installing axe-core (pinned in tests/browser/package-lock.json) for the accessibility tests…"
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
 
 validate: .venv-rasa/.installed
 	$(RASA) data validate $(RASA_DATA)

@@ -67,6 +67,21 @@ class PushedMessages(BaseModel):
     messages: list[PushedMessage]
 
 
+class HistoryMessage(BaseModel):
+    """One bubble of the conversation as it was shown: the citizen's words (`from_citizen`) or what was said to them
+    (answers, officer replies, dossier news). Choices are not restored: they were for their own turn."""
+    id: int
+    from_citizen: bool
+    text: str
+
+
+class History(BaseModel):
+    """The conversation's newest messages, oldest first; `last_pushed` is the id of the newest pushed message
+    already among them (resume the poll or the stream after it)."""
+    messages: list[HistoryMessage]
+    last_pushed: int
+
+
 class ErrorOut(BaseModel):
     """Every refusal (4xx): the reason in Vietnamese; an invalid request also names each field at fault."""
     detail: str

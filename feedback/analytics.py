@@ -35,6 +35,29 @@ class WorkItem:
     reason: str | None
 
 
+@dataclass(frozen=True)
+class WorkGroup:
+    """The same question asked several times (case and spacing aside): worked on once."""
+    question: str                     # as last asked
+    count: int
+    last_at: datetime
+    channels: list[str]
+    problems: list[WorkItem]          # one per distinct (why, reason, procedure) pair, newest first
+
+
+def grouped(work: list[WorkItem]) -> list[WorkGroup]:
+    """Identical questions together, the most frequent first (then the most recent)."""
+    by_question: dict[str, list[WorkItem]] = defaultdict(list)
+    for item in sorted(work, key=lambda w: w.at, reverse=True):
+        by_question[" ".join(item.question.casefold().split())].append(item)
+    groups = []
+    for items in by_question.values():
+        problems = list({(w.why, w.reason, w.procedure_code): w for w in reversed(items)}.values())[::-1]
+        groups.append(WorkGroup(items[0].question, len(items), items[0].at,
+                                sorted({w.channel for w in items}), problems))
+    return sorted(groups, key=lambda g: (-g.count, -g.last_at.timestamp()))
+
+
 @dataclass
 class Report:
     start: date

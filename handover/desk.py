@@ -30,6 +30,7 @@ AFTER_HOURS_TEXT = ("Dạ, đã hết giờ làm việc của bộ phận tư v�
                     "trong giờ làm việc ({hours}) ạ.")
 CLOSED_TEXT = ("Dạ, cán bộ tư vấn đã kết thúc cuộc trò chuyện. Cảm ơn anh/chị; khi cần, anh/chị cứ nhắn em để tra "
                "cứu thủ tục hoặc gặp lại cán bộ ạ.")
+ENDED = {RELEASED: "được trả lại cho trợ lý ảo", CLOSED: "kết thúc"}
 
 
 class HandoverConflict(Exception):
@@ -104,15 +105,21 @@ class HandoverDesk:
         await self._push(handoff.channel, handoff.sender_id, [Reply.plain(CLAIMED_TEXT)])
         return handoff
 
-    async def _held_by(self, handoff_id: int, username: str) -> Handoff:
+    async def _held_by(self, handoff_id: int, username: str, doing: str) -> Handoff:
+        """The request, if `username` holds it; otherwise why they cannot do `doing` (e.g. "trả lời") now."""
         handoff = await self._get(handoff_id)
-        if handoff.status != CLAIMED or handoff.claimed_by != username:
-            raise HandoverConflict("Anh/chị cần nhận cuộc trò chuyện này trước khi trả lời.")
-        return handoff
+        if handoff.status == CLAIMED and handoff.claimed_by == username:
+            return handoff
+        if handoff.status == CLAIMED:
+            raise HandoverConflict(f"Cán bộ {handoff.claimed_by} đang hỗ trợ cuộc trò chuyện này; "
+                                   f"anh/chị không thể {doing}.")
+        if handoff.status in ENDED:
+            raise HandoverConflict(f"Cuộc trò chuyện đã {ENDED[handoff.status]}; không thể {doing} nữa.")
+        raise HandoverConflict(f"Anh/chị cần nhận hỗ trợ trước khi {doing}.")
 
     async def say(self, handoff_id: int, username: str, text: str) -> int:
         """The officer's words to the citizen, on the citizen's channel; how many could not be delivered."""
-        handoff = await self._held_by(handoff_id, username)
+        handoff = await self._held_by(handoff_id, username, "trả lời")
         await self.store.active(handoff_id, username, self._clock())
         return await self._push(handoff.channel, handoff.sender_id, [Reply.plain(OFFICER_PREFIX + text)])
 
@@ -149,7 +156,7 @@ class HandoverDesk:
     async def end(self, handoff_id: int, username: str, close: bool) -> Handoff:
         """Hand the conversation back to the assistant, or close it; the citizen is told."""
         if not await self.store.end(handoff_id, username, CLOSED if close else RELEASED, self._clock()):
-            await self._held_by(handoff_id, username)                # raises the reason
+            await self._held_by(handoff_id, username, "kết thúc" if close else "trả lại cho trợ lý ảo")  # raises
         handoff = await self._get(handoff_id)
         await self._push(handoff.channel, handoff.sender_id, [Reply.plain(CLOSED_TEXT if close else RELEASED_TEXT)])
         return handoff

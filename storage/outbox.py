@@ -148,6 +148,14 @@ class Outbox:
             return [OutboxEntry(r.id, r.body) for r in rows]
         return await self._db.run(read)
 
+    async def last_stored(self, channel: str, sender_id: str) -> int:
+        """The id of the newest message stored for the conversation (0 when none)."""
+        def read(session: Session) -> int:
+            return session.scalar(select(func.max(OutboxMessage.id)).where(
+                OutboxMessage.channel == channel, OutboxMessage.sender_id == sender_id,
+                OutboxMessage.status == STORED)) or 0
+        return await self._db.run(read)
+
     async def count(self, status: str) -> dict[str, int]:
         """Messages in `status`, per channel."""
         def read(session: Session) -> dict[str, int]:

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
 
 from channels.client_address import bind_client_address
-from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, InboundMessage, OutboundMessage,
-                              PushedMessage, PushedMessages, conversation_id)
+from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, History, HistoryMessage, InboundMessage,
+                              OutboundMessage, PushedMessage, PushedMessages, conversation_id)
 from channels.services import Services, get_services
 from inputs import ROW_ID_MAX
 
 STATIC_DIR = Path(__file__).parent / "static"
 CHANNEL = "web"
+HISTORY_LIMIT = 100                    # bubbles a reloaded widget shows again
 STREAM_RECHECK_SECONDS = 15.0          # a stream re-reads the outbox this often even without a local wake-up
 TOO_FAST = "Anh/chị gửi tin nhắn quá nhanh. Anh/chị vui lòng chờ khoảng một phút rồi gửi tiếp ạ."
 TOO_MANY_READS = "Anh/chị gửi quá nhiều yêu cầu trong thời gian ngắn. Anh/chị vui lòng chờ khoảng một phút ạ."
@@ -87,6 +88,17 @@ async def pushed_messages(http: Request, sender_id: str = SenderId, after: int =
     return PushedMessages(messages=await _pushed(services, sender_id, after))
 
 
+@router.get("/api/chat/{sender_id}/history", response_model=History)
+async def history(sender_id: str = SenderId, services: Services = Depends(get_services)) -> History:
+    """The conversation as the widget showed it (the citizen's messages, answers, officer replies, dossier news),
+    oldest first, so a reloaded page shows it again; resume the stream after `last_pushed`."""
+    await _known_session(sender_id, services)
+    last_pushed = await services.outbox.last_stored(CHANNEL, sender_id)     # read first: a push in between is
+    logged = await services.conversations.history(CHANNEL, sender_id, HISTORY_LIMIT)  # shown twice, never lost
+    return History(messages=[HistoryMessage(id=m.id, from_citizen=m.direction == "in", text=m.text) for m in logged],
+                   last_pushed=last_pushed)
+
+
 @router.get("/api/chat/{sender_id}/events")
 async def pushed_events(request: Request, sender_id: str = SenderId, after: int = Query(0, ge=0, le=ROW_ID_MAX),
                         last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=0, le=ROW_ID_MAX),
@@ -112,6 +124,12 @@ async def pushed_events(request: Request, sender_id: str = SenderId, after: int 
         raise HTTPException(status_code=429, detail=TOO_MANY_STREAMS, headers={"Retry-After": "60"})
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> FileResponse:
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/", include_in_schema=False)

@@ -66,6 +66,50 @@ def shorten(text: str | None, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + "…"
 
 
+_CLAUSE_END = re.compile(r"[.;:!?,](?=\s)|\s[-–—](?=\s)")
+_CASE_RE = re.compile(r"^(?:[-*+•]\s*)?(?:đối với\s+)?(?:trường hợp|TH)\s+(.+?)(?:,?\s+thì\s.*)?$",
+                      re.IGNORECASE)
+_FORM_CODE_RE = re.compile(r"\bmẫu\s+(?:số\s+)?([\w./-]*\d[\w./-]*)", re.IGNORECASE)
+
+
+def clip(text: str | None, limit: int) -> str:
+    """At most about `limit` characters, cut only where a clause ends (a sentence, ';', ',', ':' or a dash, outside
+    brackets) and marked with "…"; text without such an end in reach stays whole: never a cut inside a phrase
+    ("ký xác…"). The channel renderers split a long message."""
+    text = flat(text)
+    if len(text) <= limit:
+        return text
+    for end in reversed(list(_CLAUSE_END.finditer(text, 0, limit))):
+        head = text[:end.start()]
+        if end.start() < limit * 0.4:
+            break
+        if head.count("(") == head.count(")"):
+            mark = end.group(0).strip()
+            return head + (mark if mark in ".!?" else "") + " …"
+    return text
+
+
+def case_title(group: str) -> str:
+    """A case group's heading as the condition it is: "Trường hợp A thì hồ sơ phải có …" -> "Nếu A"."""
+    case = _CASE_RE.match(flat(group))
+    if case:
+        condition = case.group(1).rstrip(" :;,.")
+        return "Nếu " + clip(condition, 240)
+    return clip(group, 240).rstrip(" :.;,")
+
+
+def form_label(doc: Document) -> str | None:
+    """The form's name, unless the document's name already gives it ("… (Mẫu DC02 ban hành kèm theo …)")."""
+    if not doc.form:
+        return None
+    code = _FORM_CODE_RE.search(doc.form)
+    named = flat(doc.name).lower()
+    if flat(doc.form).lower() in named or (code and re.search(rf"(?<![\w]){re.escape(code.group(1).lower())}(?![\w])",
+                                                           named)):
+        return None
+    return clip(doc.form, 120)
+
+
 def _join_vi(items: Sequence[str]) -> str:
     """["a", "b", "c"] -> "a, b và c"."""
     items = [i for i in items if i]
@@ -121,7 +165,7 @@ def _fee_key(row: Channel) -> str | None:
     if _SMALL_VND_RE.match(text) and not row.fee_note:     # the portal often means thousands here
         text += " (con số đúng như Cổng ghi, anh/chị vui lòng kiểm tra lại tại đường dẫn nguồn)"
     if row.fee_note:
-        text += f" — ghi chú: {shorten(row.fee_note, 300)}"
+        text += f" — ghi chú: {clip(row.fee_note, 300)}"
     return text
 
 
@@ -191,8 +235,8 @@ def quantity_text(doc: Document) -> str:
 
 
 def _checklist_item(doc: Document) -> ChecklistItem:
-    return ChecklistItem(name=shorten(doc.name, MAX_DOCUMENT_CHARS), quantity=quantity_text(doc) or None,
-                         form=shorten(doc.form, 60) if doc.form else None)
+    return ChecklistItem(name=clip(doc.name, MAX_DOCUMENT_CHARS), quantity=quantity_text(doc) or None,
+                         form=form_label(doc))
 
 
 def _body_documents(proc: Procedure) -> list[Block] | None:
@@ -219,7 +263,7 @@ def document_blocks(proc: Procedure) -> list[Block]:
     for group, items in groups:
         if shown >= MAX_DOCUMENTS:
             break
-        title = (shorten(group, 120) if group else COMMON_DOCUMENTS) if several else None
+        title = (case_title(group) if group else COMMON_DOCUMENTS) if several else None
         listed_items = [_checklist_item(doc) for doc in items[:MAX_DOCUMENTS - shown]]
         shown += len(listed_items)
         blocks.append(Checklist(title=title, items=listed_items))
@@ -228,7 +272,7 @@ def document_blocks(proc: Procedure) -> list[Block]:
         blocks.append(paragraph(f"… và {rest} mục khác, anh/chị xem đầy đủ tại đường dẫn nguồn bên dưới."))
     if later:
         blocks.append(paragraph(f"Thủ tục còn {len(later)} trường hợp khác, mỗi trường hợp một bộ hồ sơ riêng:"))
-        cases = [shorten(g, 100) for g in later[:6]]
+        cases = [clip(g, 120) for g in later[:6]]
         if len(later) > 6:
             cases.append(f"… và {len(later) - 6} trường hợp khác")
         blocks.append(Bullets(items=cases))
@@ -248,7 +292,7 @@ def _body_fee(proc: Procedure) -> list[Block] | None:
         if not hints:
             return None
         return [paragraph("Dạ, Cổng Dịch vụ công không ghi mức phí riêng; phần mô tả có nêu:",
-                           f"“{shorten(hints[0], 400)}”")]
+                           f"“{clip(hints[0], 400)}”")]
     groups = _grouped(proc, _fee_key)
     names = channel_names(proc)
     if len(groups) == 1 and len(names) > 1:
@@ -275,18 +319,18 @@ def _body_duration(proc: Procedure) -> list[Block] | None:
                   _per_channel_facts(groups, "Cổng chưa ghi thời hạn")]
     description = next((flat(row.description) for row in proc.channels if row.description), None)
     if description:
-        blocks.append(paragraph(f"Mô tả trên Cổng: “{shorten(description, 350)}”"))
+        blocks.append(paragraph(f"Mô tả trên Cổng: “{clip(description, 350)}”"))
     return blocks
 
 
 def _body_where(proc: Procedure) -> list[Block] | None:
     lines = []
     if proc.agencies:
-        lines.append(f"Dạ, cơ quan thực hiện: {shorten(proc.agencies, 400)}.")
+        lines.append(f"Dạ, cơ quan thực hiện: {clip(proc.agencies, 400)}.")
     if proc.competent_agency and proc.competent_agency != proc.agencies:
-        lines.append(f"Cơ quan có thẩm quyền: {shorten(proc.competent_agency, 300)}.")
+        lines.append(f"Cơ quan có thẩm quyền: {clip(proc.competent_agency, 300)}.")
     if proc.address:
-        lines.append(f"Địa chỉ tiếp nhận hồ sơ: {shorten(proc.address, 500)}")
+        lines.append(f"Địa chỉ tiếp nhận hồ sơ: {clip(proc.address, 500)}")
     if not lines:
         return None
     names = channel_names(proc)
@@ -312,7 +356,7 @@ def _body_steps(proc: Procedure) -> list[Block] | None:
     steps, notes = split_steps(proc)
     blocks: list[Block] = [
         paragraph("Dạ, các bước thực hiện như sau:"),
-        Steps(items=[shorten(step, MAX_STEP_CHARS) for step in steps[:MAX_STEPS]]),
+        Steps(items=[clip(step, MAX_STEP_CHARS) for step in steps[:MAX_STEPS]]),
     ]
     after = []
     rest = len(steps) - MAX_STEPS
@@ -328,7 +372,7 @@ def _body_steps(proc: Procedure) -> list[Block] | None:
 def _body_conditions(proc: Procedure) -> list[Block] | None:
     if not proc.conditions:
         return None
-    return [paragraph("Dạ, yêu cầu, điều kiện thực hiện:", shorten(proc.conditions, 1500))]
+    return [paragraph("Dạ, yêu cầu, điều kiện thực hiện:", clip(proc.conditions, 1500))]
 
 
 def legal_text(item: LegalBasis) -> str:
@@ -366,9 +410,9 @@ def _body_result(proc: Procedure) -> list[Block] | None:
         return None
     results = [r for r in proc.result.split("\n") if r.strip()]
     if len(results) == 1:
-        return [paragraph(f"Dạ, kết quả anh/chị nhận được: {shorten(results[0], 500)}")]
+        return [paragraph(f"Dạ, kết quả anh/chị nhận được: {clip(results[0], 500)}")]
     return [paragraph("Dạ, kết quả anh/chị có thể nhận được:"),
-            Bullets(items=[shorten(r, 300) for r in results[:8]])]
+            Bullets(items=[clip(r, 300) for r in results[:8]])]
 
 
 def _body_online(proc: Procedure) -> list[Block] | None:
@@ -389,7 +433,7 @@ def _body_online(proc: Procedure) -> list[Block] | None:
 def _body_applicants(proc: Procedure) -> list[Block] | None:
     if not proc.applicants:
         return None
-    return [paragraph(f"Dạ, đối tượng thực hiện thủ tục này: {shorten(proc.applicants, 600)}.")]
+    return [paragraph(f"Dạ, đối tượng thực hiện thủ tục này: {clip(proc.applicants, 600)}.")]
 
 
 def _overview_facts(proc: Procedure) -> list[Fact]:
@@ -401,18 +445,18 @@ def _overview_facts(proc: Procedure) -> list[Fact]:
         facts.append(Fact(label="Cách nộp", value=channel_phrase(names)))
     if proc.channels:
         duration = _time_summary(proc) or "Cổng chưa ghi"
-        facts.append(Fact(label="Thời hạn giải quyết", value=shorten(duration, 250)))
+        facts.append(Fact(label="Thời hạn giải quyết", value=clip(duration, 250)))
         fee = _fee_summary(proc) or "Cổng chưa ghi"
         if any(_SMALL_VND_RE.match(r.fee or "") for r in proc.channels):
             fee += " (theo Cổng ghi; hỏi em về phí để xem ghi chú)"
-        facts.append(Fact(label="Phí, lệ phí", value=shorten(fee, 250)))
+        facts.append(Fact(label="Phí, lệ phí", value=clip(fee, 250)))
     docs = [d for d in proc.documents if not is_note_group(d.group) and quantity_text(d)]
     cases = len({d.group for d in docs})
     if docs:
         facts.append(Fact(label="Hồ sơ", value=f"{len(docs)} loại giấy tờ"
                           + (f", chia theo {cases} trường hợp" if cases > 1 else "")))
     if proc.agencies:
-        facts.append(Fact(label="Cơ quan thực hiện", value=shorten(proc.agencies, 200)))
+        facts.append(Fact(label="Cơ quan thực hiện", value=clip(proc.agencies, 200)))
     return facts
 
 

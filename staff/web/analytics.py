@@ -12,16 +12,19 @@ from fastapi.responses import HTMLResponse, Response
 
 from channels.services import Services, get_services
 from dossiers.timing import VIETNAM
-from feedback.analytics import Report, report
+from feedback.analytics import Report, grouped, report
 from feedback.store import REASONS
 from staff.web.auth import StaffContext, staff_api, staff_page
 from staff.web.charts import CHANNEL_COLOURS, messages_per_day, top_procedures
 from staff.web.pages import render
+from staff.web.paging import paged
 from storage.tables import utcnow
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/staff", tags=["staff"])
 MAX_DAYS = 366
+WORK_PAGE = 20                         # question groups a page of "Câu hỏi cần cải thiện" shows
+WORK_READ = 5000                       # the newest questions to work on that the page groups
 
 
 def date_range(start: date | None, end: date | None) -> tuple[date, date]:
@@ -35,9 +38,9 @@ def date_range(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-async def _report(services: Services, start: date | None, end: date | None) -> Report:
+async def _report(services: Services, start: date | None, end: date | None, work_limit: int = 200) -> Report:
     first, last = date_range(start, end)
-    return await asyncio.to_thread(report, services.db, first, last)
+    return await asyncio.to_thread(report, services.db, first, last, work_limit=work_limit)
 
 
 def _name(services: Services, code: str) -> str:
@@ -54,11 +57,13 @@ def _summary(data: Report) -> dict[str, float | int | None]:
 
 @router.get("/staff/analytics")
 async def analytics_page(request: Request, start: date | None = None, end: date | None = None,
-                         context: StaffContext = Depends(staff_page),
+                         page: int = Query(1, ge=1, le=100_000), context: StaffContext = Depends(staff_page),
                          services: Services = Depends(get_services)) -> HTMLResponse:
-    data = await _report(services, start, end)
+    data = await _report(services, start, end, work_limit=WORK_READ)
     top = [(code, n, _name(services, code)) for code, n in data.top_procedures]
-    return render(request, "analytics.html", context, data=data, summary=_summary(data),
+    work = paged(grouped(data.work), page, WORK_PAGE, "/staff/analytics",
+                 {"start": data.start.isoformat(), "end": data.end.isoformat()})
+    return render(request, "analytics.html", context, data=data, summary=_summary(data), work=work,
                   per_day=messages_per_day(data.per_day, data.start, data.end), top=top_procedures(top),
                   colours=CHANNEL_COLOURS, reasons=REASONS)
 

@@ -8,6 +8,7 @@ from feedback.analytics import DayChannel
 
 CHANNEL_COLOURS = {"web": "#a3161b", "zalo": "#0068ff", "telegram": "#27a7e7"}
 WIDTH, HEIGHT, PAD = 720, 220, 28
+COUNT_ROOM = 72                        # right of the longest bar: its count, up to seven digits
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Label:
     x: float
     y: float
     text: str
+    title: str | None = None           # the whole text, as a tooltip, where `text` is shortened
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,9 @@ def top_procedures(items: list[tuple[str, int, str]]) -> Chart:
     bars, labels = [], []
     for i, (code, count, name) in enumerate(items):
         y = 8 + i * row
-        width = (WIDTH - 300) * count / peak
+        width = (WIDTH - COUNT_ROOM - 290) * count / peak        # the longest bar leaves room for its count
         bars.append(Bar(290, y, width, row - 8, "#a3161b", f"{code} · {name}: {count} câu trả lời"))
-        labels.append(Label(4, y + row / 2, (name[:44] + "…") if len(name) > 45 else name))
+        short = len(name) > 45
+        labels.append(Label(4, y + row / 2, name[:44] + "…" if short else name, title=name if short else None))
         labels.append(Label(296 + width, y + row / 2, str(count)))
     return Chart(WIDTH, height, bars, labels)

@@ -18,6 +18,7 @@ from staff.web.api import dossier_view
 from staff.web.auth import StaffContext, staff_page
 from staff.web.handoff_api import CHANNEL_NAMES
 from staff.web.labels import CHANGES, DELIVERY, LEVELS, SOURCE_GROUPS, STATUS
+from staff.web.paging import paged
 from storage.tables import utcnow
 
 HERE = Path(__file__).parent
@@ -26,6 +27,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["vn_date"] = local_date
 templates.env.filters["vn_time"] = local_time
 router = APIRouter(prefix="/staff", include_in_schema=False)
+BOARD_PAGE = 50                        # dossiers a page of the overdue board shows
 
 
 def render(request: Request, name: str, context: StaffContext | None, **values: object) -> HTMLResponse:
@@ -91,14 +93,17 @@ async def outbox_page(request: Request, context: StaffContext = Depends(staff_pa
 @router.get("/dossiers")
 async def dossiers_page(request: Request, office: str = Query("", max_length=200),
                         procedure: str = Query("", max_length=20), status: str = Query("", max_length=20),
-                        context: StaffContext = Depends(staff_page),
+                        page: int = Query(1, ge=1, le=100_000), context: StaffContext = Depends(staff_page),
                         services: Services = Depends(get_services)) -> HTMLResponse:
+    """The board a page at a time; its filters and page are in the URL, ready to share."""
     chosen = Status(status) if status in {s.value for s in Status} else None
     rows = board(await services.dossiers.find(chosen, procedure or None), utcnow(), office or None)
+    shown = paged(rows, page, BOARD_PAGE, "/staff/dossiers",
+                  {"office": office, "procedure": procedure, "status": status})
     names = {r.dossier.procedure_code: getattr(services.knowledge_base.get(r.dossier.procedure_code), "name", "")
-             for r in rows}
+             for r in shown.items}
     paused_until = await services.dossier_assistant.paused_until()
-    return render(request, "dossiers.html", context, rows=rows, names=names, office=office, procedure=procedure,
+    return render(request, "dossiers.html", context, rows=shown, names=names, office=office, procedure=procedure,
                   status=status, lookups_paused_until=paused_until)
 
 

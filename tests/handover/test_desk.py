@@ -105,6 +105,21 @@ def test_hand_back_ends_the_silence_and_a_second_handover_works(database: Databa
         run(desk.end(handoff.id, "canbo.an", close=True))                                   # already ended
 
 
+def test_a_refused_action_says_why_in_the_words_of_that_action(database: Database, pushes: Pushes) -> None:
+    desk = desk_at(database, pushes, OPEN_AT)
+    run(desk.request("web:r", "asked", None))
+    handoff = run(desk.store.open_for("web", "r"))
+    with pytest.raises(HandoverConflict, match="cần nhận hỗ trợ trước khi trả lời"):
+        run(desk.say(handoff.id, "canbo.an", "Chào anh"))
+    run(desk.claim(handoff.id, "canbo.an"))
+    with pytest.raises(HandoverConflict, match="canbo.an đang hỗ trợ .* không thể kết thúc"):
+        run(desk.end(handoff.id, "canbo.binh", close=True))
+    run(desk.end(handoff.id, "canbo.an", close=False))
+    with pytest.raises(HandoverConflict, match="đã được trả lại cho trợ lý ảo; không thể trả lời nữa"):
+        run(desk.say(handoff.id, "canbo.an", "Còn gì nữa không ạ"))
+    with pytest.raises(HandoverConflict, match="đã được trả lại cho trợ lý ảo; không thể trả lại cho trợ lý ảo nữa"):
+        run(desk.end(handoff.id, "canbo.an", close=False))
+
 def test_office_hours_read_days_spans_and_holidays() -> None:
     hours = OfficeHours.parse("Mon-Fri 07:30-11:30,13:30-17:00; Sat 07:30-11:30", "2026-12-03")
     assert hours.describe() == "thứ Hai–thứ Sáu 07:30–11:30, 13:30–17:00; thứ Bảy 07:30–11:30"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge_base.answers.compose import MAX_DOCUMENTS, compose_answer, compose_choice_title
+from knowledge_base.answers.compose import MAX_DOCUMENTS, case_title, compose_answer, compose_choice_title
 from knowledge_base.answers.sheet import procedure_sheet
 from knowledge_base.catalogue.build import iter_raw
 from knowledge_base.catalogue.models import Channel, Document, LegalBasis, Procedure
@@ -201,11 +201,11 @@ def test_documents_every_applicant_hands_in_come_before_the_cases() -> None:
                                                                       Checklist)]
     assert checklists == [
         ("Giấy tờ chung", ["Giấy đề nghị đăng ký hộ kinh doanh"]),
-        ("Trường hợp ủy quyền", ["Văn bản ủy quyền cho cá nhân", "Hợp đồng với tổ chức làm dịch vụ"]),
-        ("Trường hợp nộp qua bưu chính", ["Hợp đồng dịch vụ bưu chính"]),
+        ("Nếu ủy quyền", ["Văn bản ủy quyền cho cá nhân", "Hợp đồng với tổ chức làm dịch vụ"]),
+        ("Nếu nộp qua bưu chính", ["Hợp đồng dịch vụ bưu chính"]),
     ]
     sheet = procedure_sheet(proc)                           # the staff console's sheet, in the same order
-    assert [(g.title, [d.name for d in g.documents]) for g in sheet.document_groups] == \
+    assert [(g.title and case_title(g.title), [d.name for d in g.documents]) for g in sheet.document_groups] == \
         [(None if title == "Giấy tờ chung" else title, names) for title, names in checklists]
 
 
@@ -258,3 +258,58 @@ def test_the_counter_sheet_lists_every_document_uncapped(catalogue: dict[str, Pr
     birth = procedure_sheet(catalogue[BIRTH])
     assert birth.online and [c.channel for c in birth.channels] == ["Trực tuyến", "Dịch vụ bưu chính", "Trực tiếp"]
     assert birth.steps and not birth.steps[0].startswith("Bước") and birth.legal_basis[0] == "Luật 60/2014/QH13"
+
+
+ID_CARD_AGAIN = "2.001194"                # cấp lại thẻ căn cước (cấp tỉnh): one document only for a minor's representative
+
+
+def test_a_document_for_one_case_keeps_its_case_as_on_the_staff_sheet(catalogue: dict[str, Procedure]) -> None:
+    proc = catalogue[ID_CARD_AGAIN]
+    content = compose_answer(proc, Aspect.DOCUMENTS)
+    minor = next(c for c in blocks(content, Checklist) if any("dưới 14 tuổi" in i.name for i in c.items))
+    assert minor.title == ("Nếu người đề nghị cấp, cấp đổi, cấp lại thẻ căn cước là người đại diện hợp pháp của "
+                           "người dưới 14 tuổi")
+    sheet_group = next(g for g in procedure_sheet(proc).document_groups
+                       if any("dưới 14 tuổi" in d.name for d in g.documents))
+    assert case_title(sheet_group.title) == minor.title                      # the staff page's group, as a condition
+    assert "▸ Nếu người đề nghị cấp, cấp đổi, cấp lại thẻ căn cước là người đại diện hợp pháp của người dưới 14 " \
+           "tuổi:\n☐ Giấy tờ, tài liệu có giá trị pháp lý" in content_text(content)
+
+
+def _cut_at_a_clause_end(shown: str, original: str) -> bool:
+    """`shown` is `original` whole, or its beginning up to where a clause ends, marked " …"."""
+    original = " ".join(original.split())
+    if shown == original or not shown.endswith(" …"):
+        return shown == original
+    head = shown[:-2]
+    rest = original[len(head):] if original.startswith(head) else ""
+    return bool(re.match(r"^(?:[.;:!?,]\s|\s[-–—]\s)", rest + " ")) or head.endswith((".", "!", "?"))
+
+
+def test_document_names_and_fee_notes_are_never_cut_inside_a_phrase(catalogue: dict[str, Procedure]) -> None:
+    checked = cut = 0
+    for proc in catalogue.values():
+        originals = {" ".join(d.name.split()) for d in proc.documents}
+        for checklist in blocks(compose_answer(proc, Aspect.DOCUMENTS), Checklist):
+            for item in checklist.items:
+                assert any(_cut_at_a_clause_end(item.name, o) for o in originals), (proc.code, item.name)
+                checked += 1
+                cut += item.name.endswith(" …")
+        for row in proc.channels:
+            if row.fee and row.fee_note:                                # the note as a one-row answer shows it
+                fact = blocks(compose_answer(minimal(channels=[row]), Aspect.FEE), Facts)[0].items[0]
+                shown = fact.value.split(" — ghi chú: ", 1)[1]
+                assert _cut_at_a_clause_end(shown, row.fee_note), (proc.code, shown)
+    assert checked > 10_000 and cut > 0                                     # long names were met, and cut well
+    fee = content_text(compose_answer(catalogue[ID_CARD_AGAIN], Aspect.FEE))
+    assert "bằng 50% mức thu lệ phí quy định. …" in fee and "Kể từ…" not in fee
+
+
+def test_the_form_is_not_repeated_when_the_document_name_gives_it(catalogue: dict[str, Procedure]) -> None:
+    items = [i for c in blocks(compose_answer(catalogue[ID_CARD_AGAIN], Aspect.DOCUMENTS), Checklist)
+             for i in c.items]
+    application = next(i for i in items if "Mẫu DC02" in i.name)
+    assert application.form is None
+    assert "(mẫu: Mẫu DC02" not in content_text(compose_answer(catalogue[ID_CARD_AGAIN], Aspect.DOCUMENTS))
+    named = minimal(documents=[Document(name="Tờ khai đăng ký", original=1, form="Mẫu TK01 Tờ khai đăng ký")])
+    assert blocks(compose_answer(named, Aspect.DOCUMENTS), Checklist)[0].items[0].form == "Mẫu TK01 Tờ khai đăng ký"

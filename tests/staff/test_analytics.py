@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import httpx
 import pytest
 
+from dossiers.timing import VIETNAM
 from feedback.store import FeedbackStore
+from staff.web.charts import top_procedures
 from storage.conversations import ConversationLog
 from tests.fakes.app import RunningApp
 from tests.staff.conftest import NOW
@@ -66,3 +69,35 @@ def test_the_page_draws_its_charts_and_ranges_are_checked(seeded: RunningApp, of
 def test_the_schema_documents_the_csv_as_csv(anonymous: httpx.Client) -> None:
     ok = anonymous.get("/openapi.json").json()["paths"]["/api/staff/analytics.csv"]["get"]["responses"]["200"]
     assert list(ok["content"]) == ["text/csv"]           # it said application/json
+
+
+def test_questions_to_improve_are_grouped_most_frequent_first_and_paged(staff_app: RunningApp, officer: httpx.Client,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    day = NOW - timedelta(days=120)                                 # a day of its own: no other test's events
+    feedback = FeedbackStore(staff_app.services.db)
+    asked = ["giấy phép nuôi chó", "Giấy phép  nuôi chó", "giấy phép nuôi chó ", "xin phép mở karaoke",
+             "đổi tên con mèo", "đổi tên con mèo"]
+    for n, question in enumerate(asked):
+        staff_app.call(lambda q=question, n=n: feedback.answered(f"zalo:g{n}", q, "no_match", None,
+                                                                 day + timedelta(minutes=n)))
+    monkeypatch.setattr("staff.web.analytics.WORK_PAGE", 2)
+    local = day.astimezone(VIETNAM).date().isoformat()
+    when = {"start": local, "end": local}
+    first = officer.get("/staff/analytics", params=when).text
+    rows = re.findall(r'<td class="count">(\d+)</td>.*?<td class="question">([^<]*)</td>', first, re.S)
+    assert rows == [("3", "giấy phép nuôi chó "), ("2", "đổi tên con mèo")]   # as last asked, the most first
+    following = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert following == f"/staff/analytics?start={when['start']}&end={when['end']}&page=2"
+    second = officer.get(following).text
+    assert re.findall(r'<td class="question">([^<]*)</td>', second) == ["xin phép mở karaoke"]
+    assert 'rel="next"' not in second and 'rel="prev"' in second
+
+
+def test_the_top_chart_leaves_room_for_counts_and_names_the_shortened() -> None:
+    long_name = "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản khác gắn liền với đất lần đầu"
+    chart = top_procedures([("1.000001", 1_234_567, long_name), ("1.000002", 3, "Đăng ký khai sinh")])
+    count = next(label for label in chart.labels if label.text == "1234567")
+    assert count.x + 7 * 8 <= chart.width                           # seven digits at ~8 px each stay inside
+    name = next(label for label in chart.labels if label.text.startswith("Cấp giấy"))
+    assert name.text.endswith("…") and name.title == long_name
+    assert next(label for label in chart.labels if label.text == "Đăng ký khai sinh").title is None

@@ -2,6 +2,7 @@
 with their audit trail, accounts."""
 from __future__ import annotations
 
+import re
 import subprocess
 import uuid
 import sys
@@ -190,3 +191,17 @@ def test_the_board_warns_while_dossier_lookups_are_paused(staff_app: RunningApp,
     assert 'id="lookups-paused"' in page and "tạm dừng" in page
     staff_app.call(lambda: staff_app.services.db.run(lambda s: s.execute(
         delete(DossierAccess).where(DossierAccess.conversation_id.like("web:guess-%")))))   # leave no pause behind
+
+
+def test_the_overdue_board_is_paged_with_its_filters_in_the_links(officer: httpx.Client,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("staff.web.pages.BOARD_PAGE", 2)
+    codes = lambda html: re.findall(r'<tr class="[^"]*" data-code="([^"]+)"', html)   # noqa: E731
+    first = officer.get("/staff/dossiers", params={"office": "đất đai"}).text
+    assert codes(first) == ["000.00.15.H45-261101-0003", "000.00.15.H45-261101-0004"]
+    assert "3 hồ sơ, đang xem 1–2" in first
+    following = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert following == "/staff/dossiers?office=%C4%91%E1%BA%A5t+%C4%91ai&page=2"
+    assert codes(officer.get(following).text) == ["000.00.15.H45-261101-0005"]
+    assert codes(officer.get("/staff/dossiers", params={"office": "đất đai", "page": 9}).text) == \
+        ["000.00.15.H45-261101-0005"]                                       # past the end: the last page

@@ -1,7 +1,8 @@
 // Embeddable web chat widget: <script src="http://HOST/static/widget.js" defer></script>
 // Talks to the gateway it was loaded from: POST /api/chat (the server issues the conversation id, kept in
 // localStorage) and GET /api/chat/{id}/events (server-sent events) for messages sent later (officer replies,
-// dossier news). No external resources.
+// dossier news). A reloaded page shows the conversation again from GET /api/chat/{id}/history. No external
+// resources.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -86,6 +87,10 @@
   panel.appendChild(header); panel.appendChild(log); panel.appendChild(form);
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
+  // A new answer opens at its top: a long one would otherwise show only its end.
+  function reveal(row) {
+    if (row.offsetHeight > log.clientHeight) log.scrollTop = row.offsetTop - 8; else scrollDown();
+  }
 
   function addMessage(who, text) {
     var row = el("div", "tthc-msg tthc-" + who);
@@ -97,13 +102,20 @@
     return row;
   }
 
+  // A set of choices is used once: picking one disables them all (the picked one stays marked).
   function addButtons(buttons) {
     if (!buttons || !buttons.length) return;
     var box = el("div", "tthc-buttons");
+    box.setAttribute("role", "group"); box.setAttribute("aria-label", "Lựa chọn");
     buttons.forEach(function (b) {
       var btn = el("button", null, b.title);
       btn.type = "button";
-      btn.addEventListener("click", function () { ask(b.payload, b.title); });
+      btn.addEventListener("click", function () {
+        box.querySelectorAll("button").forEach(function (other) { other.disabled = true; });
+        btn.classList.add("tthc-picked"); btn.setAttribute("aria-pressed", "true");
+        ask(b.payload, b.title);
+        input.focus();
+      });
       box.appendChild(btn);
     });
     log.appendChild(box);
@@ -111,10 +123,27 @@
   }
 
   function show(messages) {
+    var first = null;
     (messages || []).forEach(function (m) {
-      if (m.text) addMessage("bot", m.text);
+      var row = m.text ? addMessage("bot", m.text) : null;
+      first = first || row;
       addButtons(m.buttons);
     });
+    if (first) reveal(first);
+  }
+
+  // After a reload: the conversation so far, from the server (choices of past turns are not shown again).
+  function restore() {
+    if (!sessionId) return Promise.resolve();
+    return fetch(base + "/api/chat/" + encodeURIComponent(sessionId) + "/history").then(function (res) {
+      if (res.status === 403) { forget(); return null; }
+      return res.ok ? res.json() : null;
+    }).then(function (data) {
+      if (!data) return;
+      data.messages.forEach(function (m) { addMessage(m.from_citizen ? "user" : "bot", m.text); });
+      var seen = parseInt(load(seenKey) || "0", 10) || 0;
+      if (data.last_pushed > seen) save(seenKey, String(data.last_pushed));
+    }).catch(function () { /* the conversation still continues; only its past is not shown */ });
   }
 
   // Messages sent to the conversation later arrive on a server-sent event stream.
@@ -145,11 +174,37 @@
     });
   }
 
+  // One message at a time: one typed (or picked) while the previous is pending waits, shown as such, and goes
+  // next.
   var busy = false;
+  var queue = [];
   function ask(text, shown) {
-    if (busy || !text.trim()) return;
+    if (!text.trim()) return;
+    if (busy) {
+      var row = addMessage("user", shown || text);
+      row.classList.add("tthc-queued");
+      row.appendChild(el("span", "tthc-queued-note", "Chờ gửi"));
+      queue.push({ text: text, row: row });
+      return;
+    }
     busy = true;
     addMessage("user", shown || text);
+    transmit(text);
+  }
+
+  function next() {
+    busy = false;
+    var waiting = queue.shift();
+    if (!waiting) return;
+    busy = true;
+    waiting.row.classList.remove("tthc-queued");
+    var note = waiting.row.querySelector(".tthc-queued-note");
+    if (note) note.remove();
+    log.appendChild(waiting.row);                // after the answer it waited for
+    transmit(waiting.text);
+  }
+
+  function transmit(text) {
     // Shown only if the answer takes a moment: an officer-held conversation answers at once with nothing,
     // and then no sign of the assistant may appear.
     var typing = el("div", "tthc-typing", "Trợ lý đang trả lời…");
@@ -168,15 +223,18 @@
     }).catch(function () {
       addMessage("bot", "Xin lỗi anh/chị, em chưa kết nối được máy chủ. Anh/chị vui lòng thử lại sau ít phút ạ.");
     }).then(function () {
-      clearTimeout(typingTimer); typing.remove(); busy = false; input.focus();
+      clearTimeout(typingTimer); typing.remove();
+      if (panel.classList.contains("tthc-open")) input.focus();
+      next();
     });
   }
 
+  // While the panel is open the launcher is hidden (out of the Tab order, never under the panel); Esc closes.
   function setOpen(open) {
     panel.classList.toggle("tthc-open", open);
-    launcher.classList.toggle("tthc-launcher-hidden", open);
+    launcher.hidden = open;
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    if (open) input.focus();
+    if (open) input.focus(); else launcher.focus();
   }
 
   form.addEventListener("submit", function (e) {
@@ -186,14 +244,17 @@
     ask(text);
   });
   launcher.addEventListener("click", function () { setOpen(!panel.classList.contains("tthc-open")); });
-  close.addEventListener("click", function () { setOpen(false); launcher.focus(); });
+  close.addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" || e.key === "Esc") { e.preventDefault(); setOpen(false); }
+  });
 
   function mount() {
     document.body.appendChild(panel);
     document.body.appendChild(launcher);
     addMessage("bot", "Xin chào anh/chị! Em là trợ lý ảo thủ tục hành chính. Anh/chị cần hỏi về thủ tục nào ạ?");
     if (script && script.getAttribute("data-open") === "true") setOpen(true);
-    listen();
+    restore().then(listen);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount); else mount();
 })();

@@ -64,15 +64,15 @@
       if (!items.length) { active = -1; return; }
       active = Math.max(0, Math.min(i, items.length - 1));
       Array.prototype.forEach.call(items, function (li, n) {
-        li.classList.toggle("active", n === active);
-        li.setAttribute("aria-selected", n === active ? "true" : "false");
+        li.classList.toggle("active", n === active);      // a list of links: the chosen one is "current"
+        if (n === active) li.firstChild.setAttribute("aria-current", "true"); else li.firstChild.removeAttribute("aria-current");
       });
       items[active].scrollIntoView({ block: "nearest" });
     }
     function show(results) {
       list.textContent = "";
       results.forEach(function (h) {
-        var li = document.createElement("li"); li.setAttribute("role", "option");
+        var li = document.createElement("li");
         var a = document.createElement("a"); a.href = "/staff/procedures/" + encodeURIComponent(h.code);
         var name = document.createElement("span"); name.className = "name"; name.textContent = h.name;
         var meta = document.createElement("span"); meta.className = "meta";
@@ -150,17 +150,23 @@
         " · " + (CHANNELS[h.channel] || h.channel) + (h.contact_phone ? " · SĐT " + h.contact_phone : "");
     }
     function renderQueue(items) {
+      var focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest("#queue li") : null;
+      var keep = focused ? focused.dataset.id : null;               // a refresh must not drop the keyboard focus
       queue.textContent = "";
       items.forEach(function (h) {
         var li = document.createElement("li");
         li.dataset.id = h.id;
         li.className = (h.id === selected ? "selected " : "") + h.status;
-        li.textContent = "Yêu cầu #" + h.id;
+        var pick = document.createElement("button");           // a button: reached with Tab, opened with Enter
+        pick.type = "button"; pick.className = "pick"; pick.textContent = "Yêu cầu #" + h.id;
+        if (h.id === selected) pick.setAttribute("aria-current", "true");
         var state = document.createElement("span"); state.className = "state"; state.textContent = describe(h);
-        li.appendChild(state);
-        li.addEventListener("click", function () { open(h.id); });
+        pick.appendChild(state);
+        pick.addEventListener("click", function () { open(h.id); });
+        li.appendChild(pick);
         queue.appendChild(li);
       });
+      if (keep) { var again = queue.querySelector('li[data-id="' + keep + '"] button'); if (again) again.focus(); }
     }
     function addMessages(items) {
       items.forEach(function (m) {
@@ -179,6 +185,7 @@
       document.getElementById("release").hidden = !(h.status === "claimed" && h.mine);
       document.getElementById("close").hidden = !(h.status === "claimed" && h.mine);
       document.getElementById("reply-form").hidden = !(h.status === "claimed" && h.mine);
+      document.getElementById("actions-none").hidden = h.status === "waiting" || (h.status === "claimed" && h.mine);
     }
     function open(id) {
       selected = id; lastId = 0; messages.textContent = ""; error.textContent = ""; panel.hidden = false;
@@ -195,8 +202,11 @@
     function refreshQueue() { call("GET", "/api/staff/handoffs").then(renderQueue); }
     function act(action) {
       error.textContent = "";
-      call("POST", "/api/staff/handoffs/" + selected + "/" + action).then(function (h) { showHandoff(h); refreshQueue(); refreshConversation(); })
-        .catch(function (err) { error.textContent = err.message; });
+      call("POST", "/api/staff/handoffs/" + selected + "/" + action).then(function (h) {
+        showHandoff(h); refreshQueue(); refreshConversation();
+        // The button just used is gone: the keyboard goes where the work continues.
+        document.getElementById(action === "claim" ? "reply" : "conversation-title").focus();
+      }).catch(function (err) { error.textContent = err.message; });
     }
     document.getElementById("claim").addEventListener("click", function () { act("claim"); });
     document.getElementById("take-over").addEventListener("click", function () { act("reassign"); });
