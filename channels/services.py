@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from fastapi import Request
 from rasa_sdk.executor import ActionExecutor
 from telegram.ext import Application
@@ -17,6 +18,7 @@ from channels.rate_limit import Limiter, SharedWindowLimiter, SlidingWindowLimit
 from cluster.bus import LocalBus
 from cluster.redis_client import SharedRedis
 from dossiers.notifier import DossierNotifier
+from dossiers.slips.reader import SlipReader
 from feedback.examples import TaughtExampleStore
 from feedback.store import FeedbackStore
 from handover.desk import HandoverDesk
@@ -69,6 +71,8 @@ class Services:
     chat_limits: ChatLimits
     metrics: Metrics
     bus: LocalBus
+    slips: SlipReader
+    http: httpx.AsyncClient
     redis: SharedRedis | None = None
     telegram: Application | None = None
 

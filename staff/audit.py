@@ -1,4 +1,4 @@
-"""The audit log: every view of a dossier's personal data, by whom and when."""
+"""The audit log: every view of a dossier's personal data (and every slip scanned to find one), by whom and when."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from storage.database import Database
 from storage.tables import AuditEntry
 
 VIEW_DOSSIER = "view_dossier"
+SCAN_SLIP = "scan_slip"               # a slip photographed or scanned at the counter (its code is the subject)
 
 
 @dataclass(frozen=True)

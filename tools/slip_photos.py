@@ -138,8 +138,9 @@ def photograph(slip: Image.Image, rng: random.Random, size: tuple[int, int] = (1
     return out.getvalue()
 
 
-def slip_photo(kind: Kind, rng: random.Random, size: tuple[int, int] = (1600, 1200)) -> SlipPhoto:
-    code = random_code(rng)
+def slip_photo(kind: Kind, rng: random.Random, size: tuple[int, int] = (1600, 1200),
+               code: str | None = None) -> SlipPhoto:
+    code = code or random_code(rng)
     return SlipPhoto(kind, code, photograph(render_slip(kind, code, rng), rng, size))
 
 
