@@ -5,19 +5,25 @@ than guessed."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
-import pytesseract
-from PIL import Image
+import tesserocr
+from PIL import Image, ImageFilter
 
 from dossiers.codes import extract_dossier_codes
 
-ANGLES = np.arange(-16.0, 16.5, 0.5)
+SKEW_SIDE = 500                          # the skew is measured on a copy this small
 TOP_SHARE = 0.35                         # the first pass reads this share of the page's height
 MIN_CONFIDENCE = 75.0                    # every word of the code line carrying digits must be read at least this sure
 _SPACE_IN_NUMBER = re.compile(r"(?<=[\d.])[ ]+(?=[\d.])")   # "2504 16-9998": OCR splits digit runs
-_CONFIG = "--psm 6"
+TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"   # Debian's tesseract-ocr-vie puts vie.traineddata here
+_engines = threading.local()                          # one Tesseract per reader thread (it is not thread-safe)
+
+
+class OcrTooSlow(Exception):
+    """Tesseract gave up on a page at the time limit."""
 
 
 @dataclass(frozen=True)
@@ -26,20 +32,32 @@ class OcrWord:
     confidence: float
 
 
-def skew_angle(gray: Image.Image) -> float:
-    """The rotation (degrees) that makes the text lines horizontal: the one whose row profile of dark pixels is
-    sharpest."""
+def straightened(gray: Image.Image) -> Image.Image:
+    """The photo rotated so its text lines are horizontal; the corners the rotation uncovers are black, so they are
+    never taken for paper."""
+    return gray.rotate(skew_angle(gray), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=0)
+
+
+def _ink(gray: Image.Image) -> Image.Image:
+    """Dark marks on a small copy: darker than their neighbourhood (so uneven light does not matter)."""
     small = gray.copy()
-    small.thumbnail((600, 600))
-    pixels = np.asarray(small, dtype=np.float32)
-    ink = Image.fromarray(((pixels < pixels.mean() - 25) * 255).astype(np.uint8))
-    best, best_angle = -1.0, 0.0
-    for angle in ANGLES:
-        rows = np.asarray(ink.rotate(float(angle), resample=Image.Resampling.NEAREST), dtype=np.float32).sum(axis=1)
-        score = float(np.square(np.diff(rows)).sum())
-        if score > best:
-            best, best_angle = score, float(angle)
-    return best_angle
+    small.thumbnail((SKEW_SIDE, SKEW_SIDE))
+    pixels = np.asarray(small, dtype=np.int16)
+    local = np.asarray(small.filter(ImageFilter.BoxBlur(12)), dtype=np.int16)
+    return Image.fromarray(((pixels < local - 18) * 255).astype(np.uint8))
+
+
+def _sharpness(ink: Image.Image, angle: float) -> float:
+    rows = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST), dtype=np.float32).sum(axis=1)
+    return float(np.square(np.diff(rows)).sum())
+
+
+def skew_angle(gray: Image.Image) -> float:
+    """The rotation (degrees, within ±16) that makes the text lines horizontal: the one whose row profile of ink is
+    sharpest, searched coarsely then finely."""
+    ink = _ink(gray)
+    coarse = max(np.arange(-16.0, 16.5, 1.5), key=lambda a: _sharpness(ink, float(a)))
+    return float(max(np.arange(coarse - 1.25, coarse + 1.5, 0.25), key=lambda a: _sharpness(ink, float(a))))
 
 
 def page_of(gray: Image.Image) -> Image.Image:
@@ -53,15 +71,29 @@ def page_of(gray: Image.Image) -> Image.Image:
     return gray.crop((int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1))
 
 
+def _engine() -> tesserocr.PyTessBaseAPI:
+    engine = getattr(_engines, "api", None)
+    if engine is None:
+        engine = _engines.api = tesserocr.PyTessBaseAPI(path=TESSDATA, lang="vie", psm=tesserocr.PSM.SINGLE_BLOCK)
+    return engine
+
+
 def _lines(image: Image.Image, timeout: float) -> list[list[OcrWord]]:
-    data = pytesseract.image_to_data(image, lang="vie", config=_CONFIG, timeout=timeout,
-                                     output_type=pytesseract.Output.DICT)
-    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
-    for i, text in enumerate(data["text"]):
-        if text.strip():
-            key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-            lines.setdefault(key, []).append(OcrWord(text, float(data["conf"][i])))
-    return list(lines.values())
+    """The words Tesseract reads in `image`, line by line, with their confidence (0-100)."""
+    engine = _engine()
+    engine.SetImage(image)
+    if not engine.Recognize(timeout=max(1, int(timeout * 1000))):
+        raise OcrTooSlow
+    lines: list[list[OcrWord]] = []
+    words = engine.GetIterator()
+    for word in tesserocr.iterate_level(words, tesserocr.RIL.WORD) if words is not None else ():
+        text = word.GetUTF8Text(tesserocr.RIL.WORD)
+        if not text or not text.strip():
+            continue
+        if not lines or word.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
+            lines.append([])
+        lines[-1].append(OcrWord(text, word.Confidence(tesserocr.RIL.WORD)))
+    return lines
 
 
 def confident_codes(lines: list[list[OcrWord]]) -> list[str]:
@@ -75,8 +107,8 @@ def confident_codes(lines: list[list[OcrWord]]) -> list[str]:
 
 
 def codes_in_print(straight: Image.Image, timeout: float) -> list[str]:
-    """Codes printed on the slip in a straightened greyscale photo; `timeout` bounds each Tesseract run (its
-    process is killed beyond it)."""
+    """Codes printed on the slip in a straightened greyscale photo; `timeout` bounds each Tesseract run
+    (OcrTooSlow beyond it)."""
     page = page_of(straight)
     split = int(page.height * TOP_SHARE)
     codes = confident_codes(_lines(page.crop((0, 0, page.width, split)), timeout))

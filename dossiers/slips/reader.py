@@ -9,11 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-import pytesseract
 from PIL import Image
 
 from dossiers.slips.limits import PhotoLimits, PhotoRefused, open_photo
-from dossiers.slips.printed import codes_in_print, skew_angle
+from dossiers.slips.printed import OcrTooSlow, codes_in_print, straightened
 from dossiers.slips.symbols import codes_in_symbols
 
 log = logging.getLogger(__name__)
@@ -60,16 +59,13 @@ class SlipReader:
         codes = codes_in_symbols(gray)
         if codes:
             return SlipReading("code", codes[0], "symbol")
-        straight = gray.rotate(skew_angle(gray), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+        straight = straightened(gray)
         codes = codes_in_symbols(straight)
         if codes:
             return SlipReading("code", codes[0], "symbol")
         try:
             codes = codes_in_print(straight, timeout=self._timeout)
-        except pytesseract.TesseractError:
-            log.warning("slip photo: Tesseract failed")
-            return SlipReading("no_code")
-        except RuntimeError:                      # pytesseract: the Tesseract process ran out of time and was killed
+        except OcrTooSlow:
             return SlipReading("too_slow")
         return SlipReading("code", codes[0], "print") if codes else SlipReading("no_code")
 
