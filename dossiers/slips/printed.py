@@ -1,7 +1,7 @@
-"""Dossier codes in the printed text of a photo: how to straighten the page (up to ±16°); then cut it out of the desk, read it
-with Tesseract (Vietnamese data, Debian's `tesseract-ocr-vie`), the top of the page first (the Circular 01/2018
-form prints the code under its title), and keep only codes read with confidence, so a misread is refused rather
-than guessed."""
+"""Dossier codes in the printed text of a photo: straighten the page (up to ±16°), cut it out of the desk, read
+it with Tesseract (tesserocr, Vietnamese data from Debian's `tesseract-ocr-vie`), the top of the page first (the
+Circular 01/2018 form prints the code under its title), and keep only codes read with confidence, so a misread is
+refused rather than guessed."""
 from __future__ import annotations
 
 import re
@@ -75,6 +75,7 @@ def _engine() -> tesserocr.PyTessBaseAPI:
     engine = getattr(_engines, "api", None)
     if engine is None:
         engine = _engines.api = tesserocr.PyTessBaseAPI(path=TESSDATA, lang="vie", psm=tesserocr.PSM.SINGLE_BLOCK)
+        engine.SetVariable("tessedit_do_invert", "0")      # print is dark on light: skip reading lines inverted
     return engine
 
 
