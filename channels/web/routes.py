@@ -99,6 +99,9 @@ async def pushed_events(request: Request, sender_id: str = SenderId, after: int 
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 PHOTO_BODY_CAP = 2**40                 # lifts the framework's cut: `photo_body` applies the configured limit itself
 NOT_A_PHOTO = "Chỉ nhận ảnh JPEG, PNG hoặc WebP (gửi thẳng nội dung ảnh, Content-Type image/…)."
+# The body of a photo upload is the image itself, documented for the schema (the route reads it as a stream).
+PHOTO_BODY_SCHEMA = {"requestBody": {"required": True, "content": {
+    t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES}}}
 
 
 async def photo_body(http: Request, max_bytes: int) -> bytes:
@@ -117,7 +120,8 @@ async def photo_body(http: Request, max_bytes: int) -> bytes:
     return bytes(data)
 
 
-@router.post("/api/chat/photo", response_model=ChatResponse, max_body_size=PHOTO_BODY_CAP)
+@router.post("/api/chat/photo", response_model=ChatResponse, max_body_size=PHOTO_BODY_CAP,
+             openapi_extra=PHOTO_BODY_SCHEMA)
 async def chat_photo(http: Request, sender_id: str | None = Query(None, pattern=SESSION_ID_PATTERN),
                      services: Services = Depends(get_services)) -> ChatResponse:
     """Send a photo of the appointment slip: the image itself as the body (`Content-Type: image/jpeg`,

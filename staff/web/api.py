@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field
 
 from channels.services import Services, get_services
-from channels.web.routes import PHOTO_BODY_CAP, photo_body
+from channels.web.routes import PHOTO_BODY_CAP, PHOTO_BODY_SCHEMA, photo_body
 from dossiers.models import Dossier, HistoryEntry, Status
 from inputs import CleanModel
 from knowledge_base.text import nfc
@@ -173,7 +173,8 @@ SLIP_UNREAD = {"no_code": "Không đọc được mã hồ sơ trên ảnh. Hãy
                "refused": "Tệp không phải ảnh JPEG, PNG hoặc WebP đọc được, hoặc quá lớn."}
 
 
-@router.post("/dossiers/photo", response_model=ScannedSlip, max_body_size=PHOTO_BODY_CAP)
+@router.post("/dossiers/photo", response_model=ScannedSlip, max_body_size=PHOTO_BODY_CAP,
+             openapi_extra=PHOTO_BODY_SCHEMA)
 async def scan_slip(request: Request, context: StaffContext = Depends(csrf_checked),
                     services: Services = Depends(get_services)) -> ScannedSlip:
     """A photo or scan of an appointment slip (the image as the body, `Content-Type: image/…`): the dossier it

@@ -139,7 +139,7 @@ def test_the_photo_button_sends_a_slip_and_the_code_read_is_shown(page: Page, tm
     photo.write_bytes(slip.jpeg)
     expect(page.locator(".tthc-bot .tthc-bubble").first).to_contain_text("Xin chào")
     with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name="Gửi ảnh phiếu hẹn").click()
+        page.get_by_role("button", name="Ảnh phiếu hẹn").click()
     chooser.value.set_files(str(photo))
     expect(page.locator(".tthc-user .tthc-bubble").last).to_have_text("📷 phieu-hen.jpg")
     expect(page.locator(".tthc-bot .tthc-bubble", has_text="em đọc được mã hồ sơ 000.00.31.H45-261121-0005")) \

@@ -86,8 +86,8 @@
   photo.type = "file"; photo.accept = "image/jpeg,image/png,image/webp"; photo.hidden = true;
   var attach = el("button", "tthc-attach", "📷");
   attach.type = "button";
-  attach.title = "Gửi ảnh phiếu hẹn để tra cứu hồ sơ";
-  attach.setAttribute("aria-label", "Gửi ảnh phiếu hẹn");
+  attach.title = "Ảnh phiếu hẹn: em đọc mã hồ sơ trên ảnh để tra cứu";
+  attach.setAttribute("aria-label", "Ảnh phiếu hẹn");
   form.appendChild(attach); form.appendChild(photo); form.appendChild(input); form.appendChild(send);
   panel.appendChild(header); panel.appendChild(log); panel.appendChild(form);
 
