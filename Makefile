@@ -9,6 +9,8 @@ APP := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 RASA_MODEL := $(CACHE)/rasa-models/assistant.tar.gz
 NGINX := /usr/sbin/nginx
+OCR := /usr/share/tesseract-ocr/5/tessdata/vie.traineddata
+FONTS := /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf
 CATALOGUE := $(CACHE)/catalogue.json.gz
 EMBEDDING := $(CACHE)/e5-small/.converted
 INDEX := $(CACHE)/index/.built
@@ -18,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 RASA_DATA := --config config.yml --domain bot/domain.yml --data nlu_data bot/data
 
-.PHONY: help run run-cluster telegram demo-data bench-staff bench-teaching load test setup eval eval-nlu bench validate clean
+.PHONY: help run run-cluster telegram demo-data bench-staff bench-slips eval-slips bench-teaching load test setup eval eval-nlu bench validate clean
 
 help:
 	@echo "make run    - set up everything that is missing and start the assistant on http://127.0.0.1:8000"
@@ -29,22 +31,24 @@ help:
 	@echo "make eval-nlu - NLU intent macro-F1 on the held-out set"
 	@echo "make bench  - search latency, build time and memory at 2.6k and 100k procedures"
 	@echo "make bench-staff - as-you-type latency of the staff console's search over HTTP"
+	@echo "make eval-slips - share of photographed appointment slips read right, per kind (QR, barcode, print only)"
+	@echo "make bench-slips - seconds to read a 12 MP photo of an appointment slip (p50/p95)"
 	@echo "make run-cluster - nginx + 2 gateways + 2 Rasa on this machine, all state in PostgreSQL and Redis (port 8080)"
 	@echo "make load   - open-loop load at several rates against its own stack: throughput and p50/p95/p99"
 	@echo "              (CLUSTER=1: against its own cluster; URL=http://127.0.0.1:8080: against a running one)"
 	@echo "make bench-teaching - top-1 before/after officers teach half of the held-out misses"
 
-run: setup
+run: setup $(OCR)
 	$(APP) -m scripts.stack
 
 demo-data: .venv/.installed $(CATALOGUE)
 	$(APP) -m dossiers demo-data
 
-telegram: setup
+telegram: setup $(OCR)
 	@test -n "$$TTHC_TELEGRAM_BOT_TOKEN" || { echo "Set TTHC_TELEGRAM_BOT_TOKEN (from @BotFather) first."; exit 1; }
 	TTHC_TELEGRAM_POLLING=1 $(APP) -m scripts.stack
 
-test: setup /usr/bin/chromium $(NGINX) $(AXE)
+test: setup /usr/bin/chromium $(NGINX) $(AXE) $(OCR) $(FONTS)
 	.venv-rasa/bin/python -m pytest -q tests/bot
 	$(APP) -m pytest -q tests --ignore=tests/bot
 
@@ -88,6 +92,15 @@ $(NGINX):
 	@echo "==> Installing Debian's nginx for the cluster…"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
 
+# Reading photos of appointment slips: Tesseract with its Vietnamese data; the tests draw slips with DejaVu.
+$(OCR):
+	@echo "==> Installing Debian's Tesseract OCR with its Vietnamese data (photos of appointment slips)…"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-vie
+
+$(FONTS):
+	@echo "==> Installing Debian's DejaVu fonts (the tests draw appointment slips)…"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
+
 /usr/bin/chromium:
 	@echo "==> Installing Debian's Chromium for the widget tests…"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
@@ -113,6 +126,12 @@ bench: setup
 
 bench-staff: setup
 	$(APP) -m tools.staff_search_benchmark
+
+bench-slips: .venv/.installed $(OCR) $(FONTS)
+	$(APP) -m tools.slip_benchmark
+
+eval-slips: .venv/.installed $(OCR) $(FONTS)
+	$(APP) -m tools.slip_evaluation
 
 load: setup
 	$(APP) -m tools.load $(if $(URL),--url $(URL)) $(if $(CLUSTER),--cluster)

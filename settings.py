@@ -125,6 +125,11 @@ class Settings:
     supervisor_state: Path
     restart_limit: int
     restart_window_seconds: float
+    # Photos of appointment slips (chat channels and the staff console): largest file and pixel count read, and
+    # the seconds reading one may take.
+    slip_max_bytes: int = 10 * 1024 * 1024
+    slip_max_pixels: int = 50_000_000
+    slip_timeout_seconds: float = 5.0
 
     @property
     def catalogue_path(self) -> Path:
@@ -179,6 +184,9 @@ def load_settings() -> Settings:
         supervisor_state=Path(_env("TTHC_SUPERVISOR_STATE", str(data_dir / "supervisor.json"))),
         restart_limit=int(_env("TTHC_RESTART_LIMIT", "5")),
         restart_window_seconds=float(_env("TTHC_RESTART_WINDOW_SECONDS", "60")),
+        slip_max_bytes=int(_env("TTHC_SLIP_MAX_BYTES", str(10 * 1024 * 1024))),
+        slip_max_pixels=int(_env("TTHC_SLIP_MAX_PIXELS", "50000000")),
+        slip_timeout_seconds=float(_env("TTHC_SLIP_TIMEOUT_SECONDS", "5")),
         zalo=ZaloSettings(
             app_id=_env("TTHC_ZALO_APP_ID", ""),
             oa_secret_key=_env("TTHC_ZALO_OA_SECRET_KEY", ""),

@@ -23,6 +23,8 @@ from channels.background import BackgroundTasks
 from channels.conversation import Gateway
 from channels.dialogue import RasaDialogue
 from channels.guards import RequestGuards
+from dossiers.slips.limits import PhotoLimits
+from dossiers.slips.reader import SlipReader
 from channels.logs import configure_logging
 from channels.metrics import Metrics, RequestTimer
 from channels.outbound import ChannelAdapter, Outbound, PushNotifier
@@ -132,7 +134,10 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
         stack.callback(sweeping.cancel)
         chat_limits = ChatLimits.per_minute(settings.chat_rate_per_minute, redis, settings.read_rate_per_minute)
         gateway = Gateway(dialogue, conversations, choices, settings.max_message_chars, NUMBERED_CHANNELS, handover,
-                          chat_limits.per_conversation)
+                          chat_limits.per_conversation, settings.slip_max_bytes)
+        slips = SlipReader(PhotoLimits(settings.slip_max_bytes, settings.slip_max_pixels),
+                           settings.slip_timeout_seconds)
+        stack.callback(slips.close)
         background = BackgroundTasks()
         stack.push_async_callback(background.drain, SHUTDOWN_GRACE_SECONDS)
         dossiers = DossierStore(db)
@@ -155,13 +160,13 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
             conversations=conversations,
             outbound=outbound, outbox=outbox, web_sessions=WebSessions(db), events=ProcessedEvents(db),
             background=background, actions=build_action_executor(knowledge_base, assistant, handover, feedback),
-            dossiers=dossiers, dossier_assistant=assistant, notifier=notifier, staff=staff, handover=handover, feedback=feedback, taught=taught,
-            taught_sync=taught_sync, bus=bus, redis=redis,
+            dossiers=dossiers, dossier_assistant=assistant, notifier=notifier, staff=staff, handover=handover,
+            feedback=feedback, taught=taught, taught_sync=taught_sync, bus=bus, redis=redis, slips=slips, http=http,
             chat_limits=chat_limits, metrics=metrics,
             telegram=telegram.application if telegram else None,
         )
         if telegram is not None:
-            await telegram.serve(gateway, outbound)
+            await telegram.serve(gateway, outbound, slips)
         log.info("Gateway ready: %s; channels: %s", knowledge_base.stats(), ", ".join(adapters))
         yield services
 

@@ -9,6 +9,8 @@ from channels.dialogue import DialogueUnavailable, RasaDialogue, intent_message
 from channels.keyed_locks import KeyedLocks
 from channels.rate_limit import Limiter, SlidingWindowLimiter
 from channels.schemas import InboundMessage
+from dossiers import replies as dossier_replies
+from dossiers.slips.reader import SlipReading
 from handover.desk import HandoverDesk
 from replies.model import Choice, Reply
 from replies.text import reply_text
@@ -29,6 +31,7 @@ ATTACHMENT_REPLY = ("Dạ, em đã nhận được {what} của anh/chị, nhưn
 TOO_FAST_REPLY = ("Anh/chị gửi tin nhắn quá nhanh. Em sẽ trả lời tiếp sau khoảng một phút; anh/chị vui lòng "
                   "chờ giây lát rồi gửi lại câu hỏi ạ.")
 GREETING_INTENT = "greet"
+PHOTO_LOOKUP = "tra cứu hồ sơ {code}"      # a code read from a photo goes on as if the citizen had typed this
 logger = logging.getLogger(__name__)     # what happened, never the words: those go to the conversation log
 
 _LEADING_COMMAND = re.compile(r"^[\s/]+")
@@ -46,7 +49,7 @@ class Gateway:
 
     def __init__(self, dialogue: RasaDialogue, log: ConversationLog, choices: ChoiceStore, max_chars: int,
                  numbered_channels: frozenset[str] = frozenset(), handover: HandoverDesk | None = None,
-                 rate_limit: Limiter | None = None) -> None:
+                 rate_limit: Limiter | None = None, max_photo_bytes: int = 10 * 1024 * 1024) -> None:
         self._dialogue = dialogue
         # Messenger channels (Zalo, Telegram) cannot answer 429: a conversation over its limit is told once per
         # minute, and its messages are only logged. Web chat is limited at the HTTP route instead.
@@ -57,6 +60,7 @@ class Gateway:
         self._max_chars = max_chars
         self._numbered = numbered_channels
         self._handover = handover
+        self._max_photo_bytes = max_photo_bytes
         self._locks = KeyedLocks()
 
     async def is_held(self, message: InboundMessage) -> bool:
@@ -102,6 +106,8 @@ class Gateway:
         if message.event == "attachment":
             await self._record_in(message, f"({message.text})")
             return [Reply.plain(ATTACHMENT_REPLY.format(what=message.text))]
+        if message.event == "photo":
+            return await self._photo(message, message.reading or SlipReading("no_code"))
         choice = await self._picked(message)
         if choice is not None:
             await self._record_in(message, choice.title, {"choice": choice.model_dump(exclude_none=True)})
@@ -117,6 +123,19 @@ class Gateway:
             return [Reply.plain(TOO_LONG_REPLY.format(limit=self._max_chars))]
         await self._record_in(message, message.text)
         return await self._ask_words(message, message.text)
+
+    async def _photo(self, message: InboundMessage, reading: SlipReading) -> list[Reply]:
+        """A code read from a slip photo starts the lookup exactly as if typed; otherwise what to photograph."""
+        await self._record_in(message, f"(ảnh phiếu hẹn) {reading.code or ''}".strip(),
+                              {"photo": reading.outcome, "source": reading.source})
+        if reading.code is not None:
+            said = dossier_replies.photo_code_read(reading.code)
+            return [said, *await self._ask_words(message, PHOTO_LOOKUP.format(code=reading.code))]
+        if reading.outcome == "refused":
+            return [dossier_replies.photo_refused(self._max_photo_bytes)]
+        if reading.outcome == "too_slow":
+            return [dossier_replies.photo_too_slow()]
+        return [dossier_replies.photo_without_code()]
 
     async def _waiting_contact(self, message: InboundMessage) -> list[Reply] | None:
         """A phone number left while waiting for an officer is kept for the officer to call back."""

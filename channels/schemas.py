@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from dossiers.slips.reader import SlipReading
 from inputs import CleanModel, clean_text
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -13,12 +14,14 @@ SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 class InboundMessage(BaseModel):
     """What any channel hands to the gateway. Text is untrusted citizen input; `payload` is a tapped choice's
     token. `event` "start" is a channel's own greeting trigger (Telegram /start, Zalo follow); "attachment" is
-    something the assistant cannot read (image, sticker, file, location), named in `text`."""
+    something the assistant cannot read (sticker, file, location), named in `text`; "photo" is a picture the
+    channel had read for a dossier code (`reading`)."""
     channel: str
     sender_id: str
     text: str = ""
     payload: str | None = None
-    event: Literal["message", "start", "attachment"] = "message"
+    event: Literal["message", "start", "attachment", "photo"] = "message"
+    reading: SlipReading | None = None
 
     @field_validator("text")
     @classmethod

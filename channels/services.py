@@ -4,6 +4,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
+import httpx
 from fastapi import Request
 from rasa_sdk.executor import ActionExecutor
 from telegram.ext import Application
@@ -19,6 +20,7 @@ from cluster.bus import LocalBus
 from cluster.redis_client import SharedRedis
 from dossiers.assistant import DossierAssistant
 from dossiers.notifier import DossierNotifier
+from dossiers.slips.reader import SlipReader
 from feedback.examples import TaughtExampleStore
 from feedback.store import FeedbackStore
 from handover.desk import HandoverDesk
@@ -104,6 +106,8 @@ class Services:
     chat_limits: ChatLimits
     metrics: Metrics
     bus: LocalBus
+    slips: SlipReader
+    http: httpx.AsyncClient
     redis: SharedRedis | None = None
     telegram: Application | None = None
 

@@ -31,6 +31,27 @@ def no_code_found() -> Reply:
     return Reply.plain("Dạ, em chưa thấy mã hồ sơ trong tin nhắn của anh/chị.")
 
 
+PHOTO_HINT = ("Anh/chị vui lòng chụp rõ phần mã hồ sơ hoặc mã QR trên phiếu hẹn rồi gửi lại, hoặc gõ mã hồ sơ "
+              "(ví dụ H45.22-231015-0012) vào tin nhắn cũng được ạ.")
+
+
+def photo_code_read(code: str) -> Reply:
+    return Reply.plain(f"Dạ, em đọc được mã hồ sơ {code} trên ảnh phiếu hẹn.")
+
+
+def photo_without_code() -> Reply:
+    return Reply.plain(f"Dạ, em chưa đọc được mã hồ sơ trên ảnh này. {PHOTO_HINT}")
+
+
+def photo_refused(max_bytes: int) -> Reply:
+    return Reply.plain("Dạ, em không mở được tệp này như một ảnh chụp phiếu hẹn (chỉ nhận ảnh JPEG, PNG hoặc WebP, "
+                       f"dưới {max_bytes // (1024 * 1024)} MB). {PHOTO_HINT}")
+
+
+def photo_too_slow() -> Reply:
+    return Reply.plain(f"Dạ, hệ thống đang bận nên em chưa đọc kịp ảnh này. {PHOTO_HINT}")
+
+
 def not_found(code: str) -> Reply:
     return Reply.plain(f"Dạ, em không tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại giúp em từng ký tự của mã ạ.")
 

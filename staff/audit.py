@@ -1,4 +1,5 @@
-"""The audit log: every view of personal data (a dossier, a conversation, a contact phone), by whom and when."""
+"""The audit log: every view of personal data (a dossier, a conversation, a contact phone) and every slip scanned
+to find a dossier, by whom and when."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from storage.database import Database
 from storage.tables import AuditEntry
 
 VIEW_DOSSIER = "view_dossier"
+SCAN_SLIP = "scan_slip"               # a slip photographed or scanned at the counter (its code is the subject)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from channels.conversation import Gateway
 from channels.outbound import Outbound
 from channels.telegram.bot import TelegramHandlers, build_application
 from channels.telegram.channel import TelegramChannel
+from dossiers.slips.reader import SlipReader
 from settings import TelegramSettings
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,9 @@ class RunningTelegram:
     channel: TelegramChannel
     settings: TelegramSettings
 
-    async def serve(self, gateway: Gateway, outbound: Outbound) -> None:
+    async def serve(self, gateway: Gateway, outbound: Outbound, slips: SlipReader) -> None:
         """Register the handlers, then receive updates: register the webhook, or poll (developer mode)."""
-        TelegramHandlers(gateway, outbound).register(self.application)
+        TelegramHandlers(gateway, outbound, slips).register(self.application)
         await self.application.start()
         if self.settings.polling:
             await self.application.updater.start_polling(allowed_updates=UPDATES)

@@ -14,6 +14,7 @@ from channels.schemas import (SESSION_ID_PATTERN, ChatRequest, ChatResponse, His
                               OutboundMessage, PushedMessage, PushedMessages, conversation_id)
 from channels.services import Services, get_services
 from inputs import ROW_ID_MAX
+from replies.model import Reply
 
 STATIC_DIR = Path(__file__).parent / "static"
 CHANNEL = "web"
@@ -68,6 +69,10 @@ async def chat(request: ChatRequest, http: Request, services: Services = Depends
     else:
         sender_id = await _known_session(request.sender_id, services)
     replies = await services.gateway.handle(InboundMessage(channel=CHANNEL, sender_id=sender_id, text=request.text))
+    return await _response(services, sender_id, replies)
+
+
+async def _response(services: Services, sender_id: str, replies: list[Reply]) -> ChatResponse:
     messages = [OutboundMessage.model_validate(m) for reply in replies
                 for m in await services.outbound.render(CHANNEL, sender_id, reply)]
     return ChatResponse(sender_id=sender_id, messages=messages)
@@ -130,6 +135,47 @@ async def pushed_events(request: Request, sender_id: str = SenderId, after: int 
 async def favicon() -> FileResponse:
     return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
                         headers={"Cache-Control": "public, max-age=86400"})
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+PHOTO_BODY_CAP = 2**40                 # lifts the framework's cut: `photo_body` applies the configured limit itself
+NOT_A_PHOTO = "Chỉ nhận ảnh JPEG, PNG hoặc WebP (gửi thẳng nội dung ảnh, Content-Type image/…)."
+# The body of a photo upload is the image itself, documented for the schema (the route reads it as a stream).
+PHOTO_BODY_SCHEMA = {"requestBody": {"required": True, "content": {
+    t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES}}}
+
+
+async def photo_body(http: Request, max_bytes: int) -> bytes:
+    """An uploaded photo's bytes: image content types only, no more than `max_bytes` (413 beyond)."""
+    if http.headers.get("content-type", "").split(";")[0].strip().lower() not in PHOTO_TYPES:
+        raise HTTPException(status_code=415, detail=NOT_A_PHOTO)
+    too_large = HTTPException(status_code=413, detail=f"Ảnh quá lớn (tối đa {max_bytes // (1024 * 1024)} MB).")
+    announced = http.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > max_bytes:
+        raise too_large
+    data = bytearray()
+    async for chunk in http.stream():
+        data += chunk
+        if len(data) > max_bytes:
+            raise too_large
+    return bytes(data)
+
+
+@router.post("/api/chat/photo", response_model=ChatResponse, max_body_size=PHOTO_BODY_CAP,
+             openapi_extra=PHOTO_BODY_SCHEMA)
+async def chat_photo(http: Request, sender_id: str | None = Query(None, pattern=SESSION_ID_PATTERN),
+                     services: Services = Depends(get_services)) -> ChatResponse:
+    """Send a photo of the appointment slip: the image itself as the body (`Content-Type: image/jpeg`,
+    `image/png` or `image/webp`, at most `TTHC_SLIP_MAX_BYTES`), the conversation as `?sender_id=` (none: a new
+    one starts). A dossier code read from it starts the lookup as if typed; otherwise the reply says what to
+    photograph. The photo is read in memory and not kept."""
+    await _within_rate(services, http, sender_id)
+    data = await photo_body(http, services.slips.limits.max_bytes)
+    sender_id = await _known_session(sender_id, services) if sender_id else await services.web_sessions.start()
+    reading = await services.slips.read_async(data)
+    replies = await services.gateway.handle(InboundMessage(channel=CHANNEL, sender_id=sender_id, event="photo",
+                                                           reading=reading))
+    return await _response(services, sender_id, replies)
 
 
 @router.get("/", include_in_schema=False)

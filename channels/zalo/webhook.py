@@ -9,6 +9,7 @@ import time
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from channels.photos import read_photo_at
 from channels.schemas import InboundMessage
 from channels.services import Services, get_services
 from channels.zalo.signature import signature_valid
@@ -26,9 +27,22 @@ class ZaloUser(BaseModel):
     id: str
 
 
+class ZaloAttachmentPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    url: str | None = None
+
+
+class ZaloAttachment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str = ""
+    payload: ZaloAttachmentPayload | None = None
+
+
 class ZaloMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
     msg_id: str | None = None
     text: str | None = None
+    attachments: list[ZaloAttachment] = []
 
 
 class ZaloEvent(BaseModel):
@@ -46,6 +60,14 @@ class ZaloEvent(BaseModel):
         return str(value)
 
 
+def photo_url(event: ZaloEvent) -> str | None:
+    """The image of a `user_send_image` event (Zalo sends its URL, not the bytes)."""
+    if event.event_name != "user_send_image" or event.message is None:
+        return None
+    return next((a.payload.url for a in event.message.attachments
+                 if a.type == "image" and a.payload and a.payload.url), None)
+
+
 def inbound(event: ZaloEvent) -> InboundMessage | None:
     """The gateway message an event stands for; None for events the assistant does not answer."""
     if event.event_name == "follow" and event.follower:
@@ -54,6 +76,8 @@ def inbound(event: ZaloEvent) -> InboundMessage | None:
         return None
     if event.event_name == "user_send_text" and event.message:
         return InboundMessage(channel=CHANNEL, sender_id=event.sender.id, text=event.message.text or "")
+    if photo_url(event):
+        return InboundMessage(channel=CHANNEL, sender_id=event.sender.id, event="photo")
     if event.event_name in ATTACHMENTS:
         return InboundMessage(channel=CHANNEL, sender_id=event.sender.id, text=ATTACHMENTS[event.event_name],
                               event="attachment")
@@ -76,7 +100,10 @@ def recent(timestamp: str, now: float) -> bool:
     return abs(now - sent) <= MAX_EVENT_AGE_SECONDS
 
 
-async def answer(services: Services, message: InboundMessage) -> None:
+async def answer(services: Services, message: InboundMessage, photo: str | None = None) -> None:
+    if photo is not None:
+        reading = await read_photo_at(services.slips, services.http, photo)
+        message = message.model_copy(update={"reading": reading})
     replies = await services.gateway.handle(message)
     await services.outbound.deliver(CHANNEL, message.sender_id, replies)
 
@@ -104,5 +131,5 @@ async def zalo_webhook(request: Request, services: Services = Depends(get_servic
         return {"message": "ignored"}
     if not await services.events.claim(CHANNEL, event_key(event, message)):
         return {"message": "duplicate"}
-    services.background.spawn(answer(services, message), name="zalo-event")
+    services.background.spawn(answer(services, message, photo_url(event)), name="zalo-event")
     return {"message": "ok"}

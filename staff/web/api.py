@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field
 
 from channels.services import Services, get_services
+from channels.web.routes import PHOTO_BODY_CAP, PHOTO_BODY_SCHEMA, photo_body
 from dossiers.models import Dossier, HistoryEntry, Status
 from inputs import CleanModel
 from knowledge_base.text import nfc
 from staff.accounts import USERNAME_PATTERN, AccountError, SignIn
-from staff.audit import VIEW_DOSSIER, AuditRecord
+from staff.audit import SCAN_SLIP, VIEW_DOSSIER, AuditRecord
 from staff.board import board
 from staff.sessions import SESSION_HOURS
 from staff.web.auth import COOKIE, StaffContext, admin_only, csrf_checked, staff_api
@@ -166,6 +167,32 @@ async def dossier_view(code: str, context: StaffContext, services: Services) -> 
 async def get_dossier(code: str, context: StaffContext = Depends(staff_api),
                       services: Services = Depends(get_services)) -> DossierView:
     return await dossier_view(code, context, services)
+
+
+class ScannedSlip(BaseModel):
+    code: str
+    page: str
+
+
+SLIP_UNREAD = {"no_code": "Không đọc được mã hồ sơ trên ảnh. Hãy chụp rõ phần mã hồ sơ hoặc mã QR trên phiếu hẹn.",
+               "too_slow": "Đọc ảnh quá lâu, vui lòng chụp lại gần hơn phần mã hồ sơ hoặc mã QR.",
+               "refused": "Tệp không phải ảnh JPEG, PNG hoặc WebP đọc được, hoặc quá lớn."}
+
+
+@router.post("/dossiers/photo", response_model=ScannedSlip, max_body_size=PHOTO_BODY_CAP,
+             openapi_extra=PHOTO_BODY_SCHEMA)
+async def scan_slip(request: Request, context: StaffContext = Depends(csrf_checked),
+                    services: Services = Depends(get_services)) -> ScannedSlip:
+    """A photo or scan of an appointment slip (the image as the body, `Content-Type: image/…`): the dossier it
+    names, and the page to open. The scan is audited; the photo is read in memory and not kept. 422 when no code
+    is read, 404 when no such dossier exists."""
+    reading = await services.slips.read_async(await photo_body(request, services.slips.limits.max_bytes))
+    if reading.code is None:
+        raise HTTPException(status_code=422, detail=SLIP_UNREAD[reading.outcome])
+    await services.staff.audit.record(context.member.username, SCAN_SLIP, reading.code, utcnow())
+    if await services.dossiers.get(reading.code) is None:
+        raise HTTPException(status_code=404, detail=f"Không có hồ sơ {reading.code}.")
+    return ScannedSlip(code=reading.code, page=f"/staff/dossiers/{reading.code}")
 
 
 @router.get("/audit", response_model=list[dict[str, Any]])

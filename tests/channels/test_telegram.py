@@ -11,10 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from channels.conversation import ATTACHMENT_REPLY, STALE_CHOICE_REPLY, UNAVAILABLE_REPLY, Gateway
+from channels.conversation import STALE_CHOICE_REPLY, UNAVAILABLE_REPLY, Gateway
 from channels.outbound import Outbound, PushNotifier
 from channels.telegram.lifecycle import TelegramMisconfigured, start_telegram
+from dossiers.replies import photo_refused
+from dossiers.slips.reader import SlipReader
 from replies.model import Choice, Paragraph, Reply
+from replies.text import reply_text
 from settings import SETTINGS
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
@@ -84,7 +87,7 @@ def test_a_retried_update_is_handled_once(client: httpx.Client, telegram: FakeTe
     assert post_update(client, update).json() == {"status": "duplicate"}
     wait_for(lambda: texts(telegram, chat))
     time.sleep(0.5)
-    assert texts(telegram, chat) == [ATTACHMENT_REPLY.format(what="ảnh")]
+    assert texts(telegram, chat) == [reply_text(photo_refused(SETTINGS.slip_max_bytes))]        # an empty file
 
 
 def test_a_tap_on_an_issued_button_continues_the_conversation(gateway_app: RunningApp, client: httpx.Client,
@@ -147,7 +150,7 @@ def test_polling_mode_fetches_updates_and_answers(fake_telegram: tuple[FakeTeleg
             relay = OutboxRelay(Outbox(db), {"telegram": running.channel}, RetryPolicy())
             outbound = Outbound({"telegram": running.channel}, choices, Outbox(db), log, PushNotifier(), relay)
             dialogue = RecordingDialogue([Reply.plain("Dạ, em trả lời qua polling.")])
-            await running.serve(Gateway(dialogue, log, choices, 1000), outbound)  # type: ignore[arg-type]
+            await running.serve(Gateway(dialogue, log, choices, 1000), outbound, SlipReader())  # type: ignore[arg-type]
             telegram.updates.append(telegram.text_update(chat, "xin chào"))
             for _ in range(200):
                 if texts(telegram, chat):

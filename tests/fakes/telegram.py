@@ -1,6 +1,7 @@
 """A fake Telegram Bot API (`{base}/bot{token}/{method}`) with Telegram's real response shapes: the methods the
-assistant uses (getMe, sendMessage, sendChatAction, answerCallbackQuery, setWebhook, deleteWebhook, getUpdates).
-Sent messages are recorded; errors can be queued; updates can be queued for polling."""
+assistant uses (getMe, sendMessage, sendChatAction, answerCallbackQuery, setWebhook, deleteWebhook, getUpdates,
+getFile) and file downloads (`{base}/file/bot{token}/{file_path}`). Sent messages are recorded; errors can be
+queued; updates can be queued for polling; photos and documents carry the bytes a test gives them."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 BOT = {"id": 7000000001, "is_bot": True, "first_name": "Trợ lý TTHC", "username": "tthc_test_bot",
        "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
@@ -33,6 +34,8 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)     # successful calls
     errors: list[tuple[int, str]] = field(default_factory=list)       # next sendMessage calls fail with these
     updates: list[dict[str, Any]] = field(default_factory=list)       # served to getUpdates
+    files: dict[str, bytes] = field(default_factory=dict)             # file_id -> content, served by getFile
+    downloads: list[str] = field(default_factory=list)                # file_ids downloaded
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -52,11 +55,28 @@ class FakeTelegram:
             "id": str(next(self._ids)), "from": _user(chat_id), "chat_instance": "ci-1", "message": message,
             "data": data}}
 
-    def photo_update(self, chat_id: int) -> dict[str, Any]:
-        photo = [{"file_id": "AgAD", "file_unique_id": "u1", "width": 90, "height": 90, "file_size": 1000}]
+    def _file(self, data: bytes) -> str:
+        file_id = f"AgAD{next(self._ids)}"
+        self.files[file_id] = data
+        return file_id
+
+    def photo_update(self, chat_id: int, data: bytes = b"", size: tuple[int, int] = (1280, 960)) -> dict[str, Any]:
+        """A photo as Telegram sends it: several sizes, the largest last; only the largest carries `data`."""
+        small = self._file(b"thumbnail bytes: not the photo")
+        photo = [{"file_id": small, "file_unique_id": f"u{small}", "width": 90, "height": 68, "file_size": 30},
+                 {"file_id": self._file(data), "file_unique_id": f"u{next(self._ids)}", "width": size[0],
+                  "height": size[1], "file_size": len(data)}]
         return {"update_id": next(self._ids), "message": {
             "message_id": next(self._ids), "date": int(time.time()), "chat": _chat(chat_id), "from": _user(chat_id),
             "photo": photo}}
+
+    def document_update(self, chat_id: int, data: bytes, mime_type: str = "image/jpeg",
+                        announced_size: int | None = None) -> dict[str, Any]:
+        document = {"file_id": self._file(data), "file_unique_id": f"u{next(self._ids)}", "file_name": "phieu-hen.jpg",
+                    "mime_type": mime_type, "file_size": len(data) if announced_size is None else announced_size}
+        return {"update_id": next(self._ids), "message": {
+            "message_id": next(self._ids), "date": int(time.time()), "chat": _chat(chat_id), "from": _user(chat_id),
+            "document": document}}
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [p for m, p in self.calls if m == "sendMessage" and str(p.get("chat_id")) == str(chat_id)]
@@ -81,7 +101,17 @@ class FakeTelegram:
                     return JSONResponse({"ok": False, "error_code": code, "description": description},
                                         status_code=code)
                 self.calls.append((method, params))
+            if method == "getFile" and params.get("file_id") not in self.files:
+                return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                                    status_code=400)
             return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+        @app.get("/file/bot{token}/photos/{file_id}.jpg")
+        async def download(token: str, file_id: str) -> Response:
+            if token != self.token or file_id not in self.files:
+                return Response(status_code=404)
+            self.downloads.append(file_id)
+            return Response(self.files[file_id], media_type="application/octet-stream")
 
         return app
 
@@ -98,6 +128,10 @@ class FakeTelegram:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT
+        if method == "getFile":
+            file_id = params["file_id"]
+            return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(self.files[file_id]),
+                    "file_path": f"photos/{file_id}.jpg"}
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             message = {"message_id": next(self._ids), "date": int(time.time()), "chat": _chat(chat_id), "from": BOT,

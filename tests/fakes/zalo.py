@@ -1,5 +1,6 @@
 """A fake Zalo OA API: customer-service messages (`POST /v3.0/oa/message/cs`) and the OAuth token refresh
-(`POST /v4/oa/access_token`), with Zalo's real request and response shapes. The refresh token is single-use,
+(`POST /v4/oa/access_token`), with Zalo's real request and response shapes, and the images citizens send
+(`GET /dl/images/{name}`, the URL in a user_send_image event). The refresh token is single-use,
 as on Zalo; failures can be queued to test retries."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 
 @dataclass
@@ -29,11 +30,18 @@ class FakeZalo:
     sent: list[SentText] = field(default_factory=list)
     refreshes: list[str] = field(default_factory=list)          # refresh tokens presented
     failures: list[int] = field(default_factory=list)           # HTTP statuses for the next send attempts
+    images: dict[str, bytes] = field(default_factory=dict)      # what the image attachment URLs serve
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expire_access_token(self) -> None:
         self.access_token = f"access-{next(self._counter)}-rotated"
+
+    def image_path(self, data: bytes) -> str:
+        """Where Zalo's CDN would serve an image a citizen sent (a path under the fake's address)."""
+        name = f"{next(self._counter)}.jpg"
+        self.images[name] = data
+        return f"/dl/images/{name}"
 
     def texts_to(self, user_id: str) -> list[str]:
         return [m.text for m in self.sent if m.user_id == user_id]
@@ -56,6 +64,12 @@ class FakeZalo:
                 self.sent.append(SentText(body["recipient"]["user_id"], text, access_token))
                 return JSONResponse({"data": {"message_id": f"m{len(self.sent)}", "user_id": body["recipient"]["user_id"]},
                                      "error": 0, "message": "Success"})
+
+        @app.get("/dl/images/{name}")
+        async def image(name: str) -> Response:
+            if name not in self.images:
+                return Response(status_code=404)
+            return Response(self.images[name], media_type="image/jpeg")
 
         @app.post("/v4/oa/access_token")
         async def refresh(request: Request, secret_key: str = Header("", convert_underscores=False)) -> JSONResponse:

@@ -1,5 +1,6 @@
 """Dossier status through POST /api/chat with the real Rasa server: the form asks for the code and the phone
-digits, the status appears only after the right digits, and the citizen can subscribe to changes."""
+digits, the status appears only after the right digits, and the citizen can subscribe to changes. A photo of the
+slip (POST /api/chat/photo) starts the same lookup."""
 from __future__ import annotations
 
 import random
@@ -14,6 +15,7 @@ from scripts.stack import Stack
 from tests.fakes.server import wait_for
 from tests.integration.conftest import ADMIN_TOKEN
 from tests.integration.test_conversation import WebChat
+from tools.slip_photos import slip_photo
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
 NOW = datetime.now(timezone.utc)
@@ -83,3 +85,25 @@ def test_subscribe_by_button_and_get_the_change_on_the_web_stream(stack: Stack, 
                                         timeout=10).json()["messages"])
     assert "vừa có cập nhật" in pushed[0]["text"] and "đã có kết quả" in pushed[0]["text"]
     assert "đã dừng gửi thông báo" in text_of(web.say("hủy theo dõi"))
+
+
+def send_photo(web: WebChat, photo: bytes) -> list[dict]:
+    params = {"sender_id": web.sender_id} if web.sender_id else {}
+    response = httpx.post(f"{web.url}/api/chat/photo", params=params, content=photo,
+                          headers={"Content-Type": "image/jpeg"}, timeout=60)
+    assert response.status_code == 200, response.text
+    web.sender_id = response.json()["sender_id"]
+    return response.json()["messages"]
+
+
+def test_a_photo_of_the_slip_starts_the_lookup_exactly_as_a_typed_code(stack: Stack, dossier: str) -> None:
+    web = WebChat(stack)
+    photo = slip_photo("qr", random.Random(dossier), code=dossier).jpeg
+    messages = send_photo(web, photo)
+    assert messages[0]["text"] == f"Dạ, em đọc được mã hồ sơ {dossier} trên ảnh phiếu hẹn."
+    ask = text_of(messages[1:])
+    assert ask == DOMAIN["responses"]["utter_ask_dossier_phone_digits"][0]["text"].replace("{dossier_code}", dossier)
+    assert "Phạm" not in text_of(messages) and "Thẩm định" not in text_of(messages)   # nothing personal before
+    status = text_of(web.say("4821"))
+    assert f"Hồ sơ {dossier}" in status and "Phạm M. C." in status
+

@@ -1,6 +1,7 @@
 """The web chat page in a real browser (Debian's Chromium driven by Playwright)."""
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from scripts.stack import Stack
 from storage.database import Database
 from storage.tables import Rating
+from tools.slip_photos import slip_photo
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -129,3 +131,17 @@ def test_rating_an_answer_with_a_thumbs_down_and_a_reason(page: Page, gateway_db
     stored = gateway_db.call(lambda s: [(r.rating, r.reason, r.procedure_code, r.question) for r in s.scalars(
         select(Rating).where(Rating.sender_id == sender))])
     assert stored == [("down", "missing_info", "1.000894", "mất bao lâu")]
+
+
+def test_the_photo_button_sends_a_slip_and_the_code_read_is_shown(page: Page, tmp_path: Path) -> None:
+    slip = slip_photo("qr", random.Random(4), code="000.00.31.H45-261121-0005")
+    photo = tmp_path / "phieu-hen.jpg"
+    photo.write_bytes(slip.jpeg)
+    expect(page.locator(".tthc-bot .tthc-bubble").first).to_contain_text("Xin chào")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Ảnh phiếu hẹn").click()
+    chooser.value.set_files(str(photo))
+    expect(page.locator(".tthc-user .tthc-bubble").last).to_have_text("📷 phieu-hen.jpg")
+    expect(page.locator(".tthc-bot .tthc-bubble", has_text="em đọc được mã hồ sơ 000.00.31.H45-261121-0005")) \
+        .to_have_count(1, timeout=30_000)
+    assert session_id(page)

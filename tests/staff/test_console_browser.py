@@ -3,6 +3,7 @@ accents, open a result from the keyboard, print the checklist, read the overdue 
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from feedback.store import FeedbackStore
 from storage.conversations import ConversationLog
 from tests.fakes.app import RunningApp
 from tests.staff.conftest import EXPECTED_ORDER, NOW, OFFICER
+from tools.slip_photos import slip_photo
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -103,3 +105,19 @@ def test_analytics_charts_then_teach_a_missed_question(page: Page, staff_app: Ru
     assert found.hits[0].code == code
     page.locator("#taught tbody tr").first.get_by_role("button", name="Hoàn tác").click()
     expect(page.locator("#taught tbody tr").first).to_contain_text("Đã hoàn tác")
+
+
+def test_scanning_a_slip_at_the_counter_opens_its_dossier_page(page: Page, staff_app: RunningApp,
+                                                               tmp_path: Path) -> None:
+    code = EXPECTED_ORDER[0]
+    photo = tmp_path / "phieu-hen.jpg"
+    photo.write_bytes(slip_photo("qr", random.Random(8), code=code).jpeg)
+    unreadable = tmp_path / "khong-phai-anh.jpg"
+    unreadable.write_bytes(b"\xff\xd8\xff\xe0" + b"\x13" * 5000)
+    sign_in(page, staff_app, "/staff/dossiers")
+    expect(page).to_have_url(re.compile(r"/staff/dossiers$"))
+    page.locator("#slip-scan input[type=file]").set_input_files(str(unreadable))
+    expect(page.locator("#slip-scan-status")).to_contain_text("JPEG")             # the reason, and the board stays
+    page.locator("#slip-scan input[type=file]").set_input_files(str(photo))
+    expect(page).to_have_url(re.compile(f"/staff/dossiers/{re.escape(code)}$"), timeout=30_000)
+    expect(page.get_by_text("Lê Thị Hồng Nhung").first).to_be_visible()

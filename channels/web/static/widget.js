@@ -83,7 +83,13 @@
   input.setAttribute("aria-label", "Câu hỏi");
   var send = el("button", null, "Gửi");
   send.type = "submit";
-  form.appendChild(input); form.appendChild(send);
+  var photo = el("input");
+  photo.type = "file"; photo.accept = "image/jpeg,image/png,image/webp"; photo.hidden = true;
+  var attach = el("button", "tthc-attach", "📷");
+  attach.type = "button";
+  attach.title = "Ảnh phiếu hẹn: em đọc mã hồ sơ trên ảnh để tra cứu";
+  attach.setAttribute("aria-label", "Ảnh phiếu hẹn");
+  form.appendChild(attach); form.appendChild(photo); form.appendChild(input); form.appendChild(send);
   panel.appendChild(header); panel.appendChild(log); panel.appendChild(form);
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
@@ -164,32 +170,43 @@
     sessionId = null; save(idKey, null); save(seenKey, null);
   }
 
+  function answered(res) {
+    return res.json().then(function (data) { return { status: res.status, body: data }; });
+  }
   function post(text) {
     var body = { text: text };
     if (sessionId) body.sender_id = sessionId;
     return fetch(base + "/api/chat", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
-    }).then(function (res) {
-      return res.json().then(function (data) { return { status: res.status, body: data }; });
-    });
+    }).then(answered);
+  }
+  // A photo of the appointment slip: the image itself is the body; the server reads the dossier code from it.
+  function postPhoto(file) {
+    var query = sessionId ? "?sender_id=" + encodeURIComponent(sessionId) : "";
+    return fetch(base + "/api/chat/photo" + query, {
+      method: "POST", headers: { "Content-Type": file.type || "application/octet-stream" }, body: file
+    }).then(answered);
   }
 
-  // One message at a time: one typed (or picked) while the previous is pending waits, shown as such, and goes
-  // next.
+  // One message at a time: one typed, picked or photographed while the previous is pending waits, shown as such,
+  // and goes next.
   var busy = false;
   var queue = [];
   function ask(text, shown) {
     if (!text.trim()) return;
+    exchange(shown || text, function () { return post(text); });
+  }
+  function exchange(shown, send) {
     if (busy) {
-      var row = addMessage("user", shown || text);
+      var row = addMessage("user", shown);
       row.classList.add("tthc-queued");
       row.appendChild(el("span", "tthc-queued-note", "Chờ gửi"));
-      queue.push({ text: text, row: row });
+      queue.push({ send: send, row: row });
       return;
     }
     busy = true;
-    addMessage("user", shown || text);
-    transmit(text);
+    addMessage("user", shown);
+    transmit(send);
   }
 
   function next() {
@@ -201,21 +218,22 @@
     var note = waiting.row.querySelector(".tthc-queued-note");
     if (note) note.remove();
     log.appendChild(waiting.row);                // after the answer it waited for
-    transmit(waiting.text);
+    transmit(waiting.send);
   }
 
-  function transmit(text) {
+  function transmit(send) {
     // Shown only if the answer takes a moment: an officer-held conversation answers at once with nothing,
     // and then no sign of the assistant may appear.
     var typing = el("div", "tthc-typing", "Trợ lý đang trả lời…");
     var typingTimer = setTimeout(function () { log.appendChild(typing); scrollDown(); }, 400);
-    post(text).then(function (r) {
+    send().then(function (r) {
       if (r.status === 403 && sessionId) {         // the server no longer knows this conversation: start anew
         forget();
-        return post(text);
+        return send();
       }
       return r;
     }).then(function (r) {
+      if (r.status === 413 || r.status === 415) { show([{ text: r.body.detail }]); return; }
       if (r.status !== 200) throw new Error((r.body && r.body.detail) || "error");
       if (r.body.sender_id !== sessionId) { forget(); sessionId = r.body.sender_id; save(idKey, sessionId); }
       show(r.body.messages);
@@ -242,6 +260,13 @@
     var text = input.value;
     input.value = "";
     ask(text);
+  });
+  attach.addEventListener("click", function () { photo.click(); });
+  photo.addEventListener("change", function () {
+    var file = photo.files[0];
+    photo.value = "";
+    if (!file) return;
+    exchange("📷 " + file.name, function () { return postPhoto(file); });
   });
   launcher.addEventListener("click", function () { setOpen(!panel.classList.contains("tthc-open")); });
   close.addEventListener("click", function () { setOpen(false); });

@@ -269,4 +269,23 @@
         .catch(function (err) { button.textContent = err.message; button.disabled = false; });
     });
   });
+
+  // ---------------------------------------------------------------- scan an appointment slip: open its dossier
+  var slipScan = document.getElementById("slip-scan");
+  if (slipScan) {
+    var slipStatus = document.getElementById("slip-scan-status");
+    slipScan.slip.addEventListener("change", function () {
+      var file = slipScan.slip.files[0];
+      if (!file) return;
+      slipStatus.textContent = "Đang đọc phiếu hẹn…";
+      fetch("/api/staff/dossiers/photo", { method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf }, body: file })
+        .then(function (res) {
+          if (res.status === 401) { location.assign("/staff/login?next=" + encodeURIComponent(location.pathname)); }
+          return res.json().then(function (data) { if (!res.ok) throw new Error(data.detail || "Lỗi"); return data; });
+        })
+        .then(function (data) { location.assign(data.page); })
+        .catch(function (err) { slipStatus.textContent = err.message; slipScan.reset(); });
+    });
+  }
 })();
