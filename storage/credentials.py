@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import Update, or_, update
 from sqlalchemy.orm import Session
 
 from storage.database import Database
@@ -34,7 +34,7 @@ class CredentialStore:
             return TokenPair(row.access_token, row.refresh_token)
         return await self._db.run(read)
 
-    def _where(self, channel: str, pair: TokenPair):  # type: ignore[no-untyped-def]
+    def _where(self, channel: str, pair: TokenPair) -> Update:
         return update(ChannelCredential).where(ChannelCredential.channel == channel,
                                                ChannelCredential.access_token == pair.access_token,
                                                ChannelCredential.refresh_token == pair.refresh_token)
