@@ -109,6 +109,8 @@ class Settings:
     # The first administrator of the staff console, created at start-up while no account exists.
     staff_admin_user: str
     staff_admin_password: str
+    # A staff session nobody used for this many minutes is refused (sign in again).
+    staff_idle_minutes: float
     # When officers answer handovers (Vietnam time) and the days they do not.
     office_hours: str
     holidays: str
@@ -176,6 +178,7 @@ def load_settings() -> Settings:
         dossier_source_token=_env("TTHC_DOSSIER_SOURCE_TOKEN", ""),
         staff_admin_user=_env("TTHC_STAFF_ADMIN_USER", ""),
         staff_admin_password=_env("TTHC_STAFF_ADMIN_PASSWORD", ""),
+        staff_idle_minutes=float(_env("TTHC_STAFF_IDLE_MINUTES", "30")),
         office_hours=_env("TTHC_OFFICE_HOURS", "Mon-Fri 07:30-11:30,13:30-17:00"),
         holidays=_env("TTHC_HOLIDAYS", ""),
         handover_idle_minutes=float(_env("TTHC_HANDOVER_IDLE_MINUTES", "15")),

@@ -56,8 +56,8 @@ from handover.store import HandoffStore
 from knowledge_base.service import KnowledgeBase
 from settings import SETTINGS, Settings
 from staff.console import StaffConsole
-from staff.web import (analytics as staff_analytics, api as staff_api, handoff_api, outbox_api,
-                       pages as staff_pages, teach)
+from staff.web import (accounts_api as staff_accounts_api, analytics as staff_analytics, api as staff_api, handoff_api,
+                       outbox_api, pages as staff_pages, teach)
 from storage.choices import ChoiceStore
 from storage.conversations import ConversationLog
 from storage.credentials import CredentialStore
@@ -151,7 +151,7 @@ async def services_for(settings: Settings, metrics: Metrics) -> AsyncIterator[Se
         feedback, taught = FeedbackStore(db), TaughtExampleStore(db)
         taught_sync = TaughtSync(taught, knowledge_base, bus, background)
         await taught_sync.reload()
-        staff = StaffConsole.on(db)
+        staff = StaffConsole.on(db, timedelta(minutes=settings.staff_idle_minutes))
         if settings.staff_admin_user and settings.staff_admin_password:
             await asyncio.to_thread(staff.accounts.ensure_first_admin, settings.staff_admin_user,
                                     settings.staff_admin_password, utcnow())
@@ -233,6 +233,7 @@ def create_app(settings: Settings = SETTINGS) -> FastAPI:
     app.include_router(procedures_api.router)
     app.include_router(admin_dossiers.router)
     app.include_router(staff_api.router)
+    app.include_router(staff_accounts_api.router)
     app.include_router(handoff_api.router)
     app.include_router(outbox_api.router)
     app.include_router(staff_analytics.router)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from staff.accounts import StaffAccounts
 from staff.audit import AuditLog
@@ -16,5 +17,5 @@ class StaffConsole:
     audit: AuditLog
 
     @classmethod
-    def on(cls, db: Database) -> "StaffConsole":
-        return cls(StaffAccounts(db), StaffSessions(db), AuditLog(db))
+    def on(cls, db: Database, idle: timedelta) -> "StaffConsole":
+        return cls(StaffAccounts(db), StaffSessions(db, idle=idle), AuditLog(db))

@@ -1,10 +1,12 @@
 """Rotating channel credentials (Zalo's access/refresh token pair), persisted so a restart or another instance
-uses the newest pair: Zalo's refresh token works once."""
+uses the newest pair: Zalo's refresh token works once, so only the gateway holding the row's refresh lease (taken
+by an atomic compare-and-set on the row) refreshes; the others wait for the pair it stores."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Update, or_, update
 from sqlalchemy.orm import Session
 
 from storage.database import Database
@@ -32,13 +34,33 @@ class CredentialStore:
             return TokenPair(row.access_token, row.refresh_token)
         return await self._db.run(read)
 
-    async def replace(self, channel: str, old: TokenPair, new: TokenPair) -> bool:
-        """Store `new` only if `old` is still current (another instance may have refreshed first)."""
-        def swap(session: Session) -> bool:
+    def _where(self, channel: str, pair: TokenPair) -> Update:
+        return update(ChannelCredential).where(ChannelCredential.channel == channel,
+                                               ChannelCredential.access_token == pair.access_token,
+                                               ChannelCredential.refresh_token == pair.refresh_token)
+
+    async def claim_refresh(self, channel: str, stale: TokenPair, lease: timedelta) -> bool:
+        """Take the refresh lease while `stale` is still the stored pair and nobody holds an unexpired lease; True
+        for exactly one of several gateways asking at once (one atomic UPDATE, on SQLite and PostgreSQL alike)."""
+        def claim(session: Session) -> bool:
+            now = utcnow()
             result = session.execute(
-                update(ChannelCredential)
-                .where(ChannelCredential.channel == channel, ChannelCredential.access_token == old.access_token,
-                       ChannelCredential.refresh_token == old.refresh_token)
-                .values(access_token=new.access_token, refresh_token=new.refresh_token, updated_at=utcnow()))
+                self._where(channel, stale)
+                .where(or_(ChannelCredential.refresh_lease_until.is_(None),
+                           ChannelCredential.refresh_lease_until <= now))
+                .values(refresh_lease_until=now + lease))
+            return result.rowcount == 1
+        return await self._db.run(claim)
+
+    async def release_refresh(self, channel: str, stale: TokenPair) -> None:
+        """Give the lease up after a failed refresh, so another attempt need not wait for it to expire."""
+        await self._db.run(lambda s: s.execute(self._where(channel, stale).values(refresh_lease_until=None)))
+
+    async def replace(self, channel: str, old: TokenPair, new: TokenPair) -> bool:
+        """Store `new` only if `old` is still current (another instance may have refreshed first); ends the lease."""
+        def swap(session: Session) -> bool:
+            result = session.execute(self._where(channel, old).values(
+                access_token=new.access_token, refresh_token=new.refresh_token, updated_at=utcnow(),
+                refresh_lease_until=None))
             return result.rowcount == 1
         return await self._db.run(swap)

@@ -87,6 +87,7 @@ class ChannelCredential(Base):
     access_token: Mapped[str] = mapped_column(Text)
     refresh_token: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+    refresh_lease_until: Mapped[datetime | None]           # one gateway is refreshing the pair until then
 
 
 class OutboxMessage(Base):
@@ -203,6 +204,7 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(12))                  # "officer" | "admin"
     created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]                           # set: cannot sign in, sessions refused
 
 
 class StaffSession(Base):
@@ -213,6 +215,7 @@ class StaffSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]                          # refused once idle for too long
 
 
 class StaffLoginFailure(Base):

@@ -18,7 +18,7 @@ from staff.accounts import USERNAME_PATTERN, AccountError, SignIn
 from staff.audit import SCAN_SLIP, VIEW_DOSSIER, AuditRecord
 from staff.board import board
 from staff.sessions import SESSION_HOURS
-from staff.web.auth import COOKIE, StaffContext, admin_only, csrf_checked, staff_api
+from staff.web.auth import COOKIE, StaffContext, admin_checked, admin_only, csrf_checked, staff_api
 from storage.retention import forget_conversation, purge_tracker
 from storage.tables import utcnow
 
@@ -82,6 +82,16 @@ class DossierView(BaseModel):
     history: list[HistoryEntry]
 
 
+def refuse_sign_in(outcome: SignIn) -> None:
+    """The refusal for a password check that did not pass (sign-in, password change)."""
+    if outcome is SignIn.THROTTLED:
+        raise HTTPException(status_code=429, detail="Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút.")
+    if outcome is SignIn.DISABLED:
+        raise HTTPException(status_code=403, detail="Tài khoản đã bị khoá; vui lòng liên hệ quản trị viên.")
+    if outcome is not SignIn.OK:
+        raise HTTPException(status_code=401, detail="Sai tên đăng nhập hoặc mật khẩu.")
+
+
 def _me(context: StaffContext) -> Me:
     return Me(username=context.member.username, role=context.member.role, csrf_token=context.csrf_token)
 
@@ -94,10 +104,8 @@ async def login(credentials: Credentials, request: Request, response: Response,
     address = request.client.host if request.client else "unknown"
     outcome, member = await services.staff.accounts.sign_in(credentials.username, credentials.password, address,
                                                             utcnow())
-    if outcome is SignIn.THROTTLED:
-        raise HTTPException(status_code=429, detail="Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút.")
-    if member is None:
-        raise HTTPException(status_code=401, detail="Sai tên đăng nhập hoặc mật khẩu.")
+    refuse_sign_in(outcome)
+    assert member is not None
     token, csrf = await services.staff.sessions.open(member, utcnow())
     response.set_cookie(COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")
@@ -203,10 +211,8 @@ async def audit(subject: str | None = Query(None, max_length=64), _: StaffContex
 
 
 @router.post("/users", status_code=201, response_model=dict[str, str])
-async def create_user(account: NewAccount, context: StaffContext = Depends(csrf_checked),
+async def create_user(account: NewAccount, _: StaffContext = Depends(admin_checked),
                       services: Services = Depends(get_services)) -> dict[str, str]:
-    if not context.member.is_admin:
-        raise HTTPException(status_code=403, detail="Chức năng này chỉ dành cho quản trị viên.")
     try:
         member = await services.staff.accounts.create(account.username, account.password, account.role, utcnow())
     except AccountError as exc:
@@ -216,10 +222,8 @@ async def create_user(account: NewAccount, context: StaffContext = Depends(csrf_
 
 @router.delete("/conversations/{channel}/{sender_id}", response_model=dict[str, int])
 async def forget(channel: str = Path(pattern="^(web|zalo|telegram)$"), sender_id: str = Path(max_length=128),
-                 context: StaffContext = Depends(csrf_checked), services: Services = Depends(get_services)) -> dict[str, int]:
+                 context: StaffContext = Depends(admin_checked), services: Services = Depends(get_services)) -> dict[str, int]:
     """A citizen's request to be forgotten (administrators): their conversation leaves every store, Rasa's too."""
-    if not context.member.is_admin:
-        raise HTTPException(status_code=403, detail="Chức năng này chỉ dành cho quản trị viên.")
     counts = await asyncio.to_thread(forget_conversation, services.db, channel, sender_id)
     counts["rasa_tracker_events"] = await asyncio.to_thread(purge_tracker, services.settings.tracker_store_url,
                                                             conversation_id=f"{channel}:{sender_id}")

@@ -59,3 +59,8 @@ async def admin_only(context: StaffContext = Depends(staff_api)) -> StaffContext
     if not context.member.is_admin:
         raise HTTPException(status_code=403, detail="Chức năng này chỉ dành cho quản trị viên.")
     return context
+
+
+async def admin_checked(context: StaffContext = Depends(csrf_checked)) -> StaffContext:
+    """A state-changing call only administrators may make."""
+    return await admin_only(context)

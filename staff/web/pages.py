@@ -15,7 +15,7 @@ from dossiers.timing import local_date, local_time
 from knowledge_base.answers.sheet import procedure_sheet
 from staff.board import board
 from staff.web.api import dossier_view
-from staff.web.auth import StaffContext, staff_page
+from staff.web.auth import StaffContext, admin_only, staff_page
 from staff.web.handoff_api import CHANNEL_NAMES
 from staff.web.labels import CHANGES, DELIVERY, LEVELS, SOURCE_GROUPS, STATUS
 from staff.web.paging import paged
@@ -88,6 +88,22 @@ async def outbox_page(request: Request, context: StaffContext = Depends(staff_pa
                       services: Services = Depends(get_services)) -> HTMLResponse:
     """Messages given up, each with a button to send it again."""
     return render(request, "outbox.html", context, messages=await services.outbox.failures(), channels=CHANNEL_NAMES)
+
+
+@router.get("/account")
+async def account_page(request: Request, context: StaffContext = Depends(staff_page),
+                       services: Services = Depends(get_services)) -> HTMLResponse:
+    """One's own account: change the password, sign out everywhere."""
+    idle_minutes = round(services.staff.sessions.idle.total_seconds() / 60)
+    return render(request, "account.html", context, idle_minutes=idle_minutes)
+
+
+@router.get("/users")
+async def users_page(request: Request, context: StaffContext = Depends(staff_page),
+                     services: Services = Depends(get_services)) -> HTMLResponse:
+    """Administrators: every account, with a button to disable or enable it."""
+    await admin_only(context)
+    return render(request, "users.html", context, accounts=await services.staff.accounts.all())
 
 
 @router.get("/dossiers")

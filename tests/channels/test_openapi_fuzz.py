@@ -11,6 +11,7 @@ and an anonymous caller gets 401/403 from every protected operation."""
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -41,7 +42,8 @@ VIETNAMESE = re.compile("[đăâêôơưàáảãạằắẳẵặầấẩẫ�
 PROTECTED = re.compile(r"^/api/staff/(?!login$)|^/api/admin/|^/channels/")
 # GET /health sums up Rasa too and answers 503 by design while Rasa is down, as it is here; checked below instead.
 HEALTH = "/health"
-LOGOUT = "/api/staff/logout"
+# End the caller's session or its others (a sign-out, everywhere too; a password change): called with a throwaway one.
+SESSION_ENDING = {"/api/staff/logout", "/api/staff/logout-everywhere", "/api/staff/password"}
 ZALO_UNREADABLE_EVENT = "Sự kiện không hợp lệ."
 
 # The document GET /openapi.json serves (checked below); loaded here, not from a fixture, because schemathesis's
@@ -71,10 +73,17 @@ def test_the_fuzzed_schema_is_the_one_the_app_serves(fuzzed_app: RunningApp) -> 
     assert served.status_code == 200 and served.json() == OPENAPI
 
 
-def open_staff_session(app: RunningApp) -> dict[str, str]:
-    member = app.call(lambda: app.services.staff.accounts.member(STAFF_ADMIN[0]))
+def open_staff_session(app: RunningApp, username: str = STAFF_ADMIN[0]) -> dict[str, str]:
+    member = app.call(lambda: app.services.staff.accounts.member(username))
     token, csrf = app.call(lambda: app.services.staff.sessions.open(member, utcnow()))
     return {"Cookie": f"{COOKIE}={token}", CSRF_HEADER: csrf}
+
+
+def throwaway_session(app: RunningApp) -> dict[str, str]:
+    """A session of a fresh officer account, for the operations that end sessions."""
+    name = "fuzz." + uuid.uuid4().hex[:8]
+    app.call(lambda: app.services.staff.accounts.create(name, "mat-khau-fuzz-1", "officer", utcnow()))
+    return open_staff_session(app, name)
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +139,6 @@ def test_every_operation_answers_within_its_schema_and_never_fails(case: Any, fu
     assert anonymous.status_code >= 400, (case.path, anonymous.status_code, anonymous.text)
     if documented_method and not unreadable(anonymous):
         assert anonymous.status_code in (401, 403), (case.path, anonymous.status_code, anonymous.text)
-    if case.path == LOGOUT:                         # would end the shared session: sign out of a fresh one instead
-        credentials = {**credentials, **open_staff_session(fuzzed_app)}
+    if case.path in SESSION_ENDING:                 # would end the shared session: use a throwaway one instead
+        credentials = {**credentials, **throwaway_session(fuzzed_app)}
     case.call_and_validate(base_url=fuzzed_app.url, headers=credentials, checks=checks)

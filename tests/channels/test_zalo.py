@@ -1,23 +1,28 @@
 """Zalo OA end to end against the fake Zalo server: signed webhook in, customer-service messages out."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from channels.conversation import ATTACHMENT_REPLY, UNAVAILABLE_REPLY
+from channels.zalo.client import ZaloClient
 from channels.zalo.signature import signature_valid, zalo_signature
 from replies.model import Choice, Paragraph, Reply
+from settings import SETTINGS
 from storage.conversations import ConversationLog
 from storage.credentials import CredentialStore, TokenPair
+from storage.database import Database
 from storage.outbox import FAILED
 from tests.channels.conftest import ZALO_OA_SECRET
 from tests.fakes.app import RunningApp
-from tests.fakes.server import wait_for
+from tests.fakes.server import serving, wait_for
 from tests.fakes.zalo import FakeZalo
 
 
@@ -161,3 +166,34 @@ def test_a_signed_event_outside_the_time_window_is_refused_as_a_replay(client: h
     assert response.status_code == 401 and "quá hạn" in response.json()["detail"]
     body["timestamp"] = str(int(time.time() * 1000))                    # the same event, fresh: taken
     assert post_event(client, zalo, body).json() == {"message": "ok"}
+
+
+def test_gateways_sharing_the_store_refresh_an_expired_token_once(database_url: str) -> None:
+    """Two gateways (each its own database engine, client and lock) see the expired token at the same time: one
+    refresh reaches Zalo (its refresh token works once), both send with the new token."""
+    own = FakeZalo(refresh_delay=0.3)                  # a refresh slow enough for the other gateway to arrive
+    own.expire_access_token()
+    databases = [Database(database_url) for _ in range(2)]
+    databases[0].migrate()
+
+    async def gateway(db: Database, server: str, user: str) -> TokenPair:
+        zalo_settings = replace(SETTINGS.zalo, app_id=own.app_id, app_secret=own.app_secret, access_token="access-1",
+                                refresh_token="refresh-1", api_base=server, oauth_base=server)
+        store = CredentialStore(db)
+        async with httpx.AsyncClient(timeout=10) as http:
+            await ZaloClient(zalo_settings, store, http).send_text(user, "Xin chào")
+        return await store.current("zalo", TokenPair("", ""))
+
+    async def both(server: str) -> list[TokenPair]:
+        return await asyncio.gather(*(gateway(db, server, f"user-{n}") for n, db in enumerate(databases)))
+
+    try:
+        with serving(own) as (_, server):
+            pairs = asyncio.run(both(server))
+    finally:
+        for db in databases:
+            db.close()
+    assert own.refreshes == ["refresh-1"]
+    assert pairs == [TokenPair(own.access_token, own.refresh_token)] * 2 and own.refresh_token != "refresh-1"
+    assert sorted((m.user_id, m.access_token) for m in own.sent) == [("user-0", own.access_token),
+                                                                     ("user-1", own.access_token)]

@@ -4,6 +4,7 @@
 as on Zalo; failures can be queued to test retries."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class FakeZalo:
     refreshes: list[str] = field(default_factory=list)          # refresh tokens presented
     failures: list[int] = field(default_factory=list)           # HTTP statuses for the next send attempts
     images: dict[str, bytes] = field(default_factory=dict)      # what the image attachment URLs serve
+    refresh_delay: float = 0.0                                  # seconds a token refresh takes to answer
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -75,6 +77,7 @@ class FakeZalo:
         async def refresh(request: Request, secret_key: str = Header("", convert_underscores=False)) -> JSONResponse:
             form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
             refresh_token, app_id, grant_type = (form.get(k, "") for k in ("refresh_token", "app_id", "grant_type"))
+            await asyncio.sleep(self.refresh_delay)
             with self._lock:
                 self.refreshes.append(refresh_token)
                 if (secret_key != self.app_secret or app_id != self.app_id or grant_type != "refresh_token"

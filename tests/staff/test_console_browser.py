@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from feedback.store import FeedbackStore
 from storage.conversations import ConversationLog
 from tests.fakes.app import RunningApp
-from tests.staff.conftest import EXPECTED_ORDER, NOW, OFFICER
+from tests.staff.conftest import ADMIN, EXPECTED_ORDER, NOW, OFFICER, signed_in
 from tools.slip_photos import slip_photo
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,11 +31,11 @@ def page(staff_app: RunningApp):
         browser.close()
 
 
-def sign_in(page: Page, app: RunningApp, target: str = "/staff") -> None:
+def sign_in(page: Page, app: RunningApp, target: str = "/staff", who: tuple[str, str] = OFFICER) -> None:
     page.goto(app.url + target)
     expect(page).to_have_url(re.compile(r"/staff/login\?next="))
-    page.get_by_label("Tên đăng nhập").fill(OFFICER[0])
-    page.get_by_label("Mật khẩu").fill(OFFICER[1])
+    page.get_by_label("Tên đăng nhập").fill(who[0])
+    page.get_by_label("Mật khẩu").fill(who[1])
     page.get_by_role("button", name="Đăng nhập").click()
 
 
@@ -121,3 +122,38 @@ def test_scanning_a_slip_at_the_counter_opens_its_dossier_page(page: Page, staff
     page.locator("#slip-scan input[type=file]").set_input_files(str(photo))
     expect(page).to_have_url(re.compile(f"/staff/dossiers/{re.escape(code)}$"), timeout=30_000)
     expect(page.get_by_text("Lê Thị Hồng Nhung").first).to_be_visible()
+
+
+def fresh_officer(app: RunningApp) -> tuple[str, str]:
+    who = ("canbo." + uuid.uuid4().hex[:8], "mat-khau-" + uuid.uuid4().hex[:8])
+    app.call(lambda: app.services.staff.accounts.create(*who, "officer", NOW))
+    return who
+
+
+def test_an_officer_changes_the_password_then_signs_out_everywhere(page: Page, staff_app: RunningApp) -> None:
+    who = fresh_officer(staff_app)
+    elsewhere = signed_in(staff_app, who)
+    sign_in(page, staff_app, "/staff/account", who)
+    page.get_by_label("Mật khẩu hiện tại").fill(who[1])
+    page.get_by_label("Mật khẩu mới").fill("mat-khau-moi-trinh")
+    page.get_by_role("button", name="Đổi mật khẩu").click()
+    expect(page.locator("#password-result")).to_have_text("Đã đổi mật khẩu; các phiên khác đã được đăng xuất.")
+    assert elsewhere.get("/api/staff/me").status_code == 401
+    page.get_by_role("button", name="Đăng xuất khỏi mọi thiết bị").click()
+    expect(page).to_have_url(re.compile(r"/staff/login$"))
+    page.goto(staff_app.url + "/staff/account")
+    expect(page).to_have_url(re.compile(r"/staff/login\?next="))
+    elsewhere.close()
+
+
+def test_an_administrator_disables_an_account_from_the_list(page: Page, staff_app: RunningApp) -> None:
+    who = fresh_officer(staff_app)
+    victim = signed_in(staff_app, who)
+    sign_in(page, staff_app, "/staff/users", ADMIN)
+    row = page.locator("tr", has_text=who[0])
+    row.get_by_role("button", name="Khoá tài khoản").click()
+    expect(row).to_contain_text("Đã khoá")
+    assert victim.get("/api/staff/me").status_code == 401
+    row.get_by_role("button", name="Mở khoá").click()
+    expect(row).to_contain_text("Đang hoạt động")
+    victim.close()

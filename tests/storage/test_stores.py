@@ -120,6 +120,20 @@ def test_credentials_start_from_configuration_and_swap_only_from_the_current_pai
     assert run(store.current("zalo", initial)) == fresh                       # configuration no longer wins
 
 
+def test_one_gateway_at_a_time_holds_the_refresh_lease_of_the_current_pair(database: Database) -> None:
+    store = CredentialStore(database)
+    stale, fresh = TokenPair("a1", "r1"), TokenPair("a2", "r2")
+    run(store.current("zalo", stale))
+    assert run(store.claim_refresh("zalo", stale, timedelta(minutes=1)))
+    assert not run(store.claim_refresh("zalo", stale, timedelta(minutes=1)))     # held by the first
+    run(store.release_refresh("zalo", stale))                                   # its refresh failed
+    assert run(store.claim_refresh("zalo", stale, timedelta(seconds=-1)))       # taken again, already expired
+    assert run(store.claim_refresh("zalo", stale, timedelta(minutes=1)))        # so a waiter may take it over
+    assert run(store.replace("zalo", stale, fresh))
+    assert not run(store.claim_refresh("zalo", stale, timedelta(minutes=1)))    # that pair is gone
+    assert run(store.claim_refresh("zalo", fresh, timedelta(minutes=1)))        # the new pair's lease is free
+
+
 def test_outbox_keeps_failures_and_serves_stored_web_messages_in_order(database: Database) -> None:
     outbox = Outbox(database)
     first = run(outbox.add("web", "s", {"text": "một"}, STORED))

@@ -42,6 +42,35 @@
     });
   }
 
+  // ---------------------------------------------------------------- one's account; administrators: accounts
+  var passwordForm = document.getElementById("password-form");
+  if (passwordForm) {
+    passwordForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var result = document.getElementById("password-result");
+      call("POST", "/api/staff/password", { old_password: passwordForm.old_password.value,
+                                            new_password: passwordForm.new_password.value })
+        .then(function () { result.className = ""; result.textContent = "Đã đổi mật khẩu; các phiên khác đã được đăng xuất."; passwordForm.reset(); })
+        .catch(function (err) { result.className = "error"; result.textContent = err.message; })
+        .then(function () { result.hidden = false; });
+    });
+  }
+  var everywhere = document.getElementById("logout-everywhere");
+  if (everywhere) {
+    everywhere.addEventListener("click", function () {
+      call("POST", "/api/staff/logout-everywhere").then(function () { window.location.assign("/staff/login"); });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-disable], button[data-enable]"), function (button) {
+    button.addEventListener("click", function () {
+      var name = button.dataset.disable || button.dataset.enable;
+      button.disabled = true;
+      call("POST", "/api/staff/users/" + encodeURIComponent(name) + (button.dataset.disable ? "/disable" : "/enable"))
+        .then(function () { location.reload(); })
+        .catch(function (err) { button.textContent = err.message; button.disabled = false; });
+    });
+  });
+
   // ---------------------------------------------------------------- search as you type
   var form = document.getElementById("search-form");
   if (form) {
