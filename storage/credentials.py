@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Update, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.database import Database
@@ -24,15 +25,24 @@ class CredentialStore:
         self._db = db
 
     async def current(self, channel: str, initial: TokenPair) -> TokenPair:
-        """The stored pair; the configured `initial` pair is stored the first time."""
-        def read(session: Session) -> TokenPair:
+        """The stored pair; the configured `initial` pair is stored the first time (by whichever caller, of several
+        at once, inserts first: the others read what it stored)."""
+        def read(session: Session) -> TokenPair | None:
             row = session.get(ChannelCredential, channel)
-            if row is None:
-                session.add(ChannelCredential(channel=channel, access_token=initial.access_token,
-                                              refresh_token=initial.refresh_token, updated_at=utcnow()))
-                return initial
-            return TokenPair(row.access_token, row.refresh_token)
-        return await self._db.run(read)
+            return None if row is None else TokenPair(row.access_token, row.refresh_token)
+
+        def seed(session: Session) -> None:
+            session.add(ChannelCredential(channel=channel, access_token=initial.access_token,
+                                          refresh_token=initial.refresh_token, updated_at=utcnow()))
+
+        stored = await self._db.run(read)
+        if stored is not None:
+            return stored
+        try:
+            await self._db.run(seed)
+            return initial
+        except IntegrityError:                       # another caller stored it first
+            return await self._db.run(read) or initial
 
     def _where(self, channel: str, pair: TokenPair) -> Update:
         return update(ChannelCredential).where(ChannelCredential.channel == channel,

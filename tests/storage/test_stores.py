@@ -120,6 +120,22 @@ def test_credentials_start_from_configuration_and_swap_only_from_the_current_pai
     assert run(store.current("zalo", initial)) == fresh                       # configuration no longer wins
 
 
+def test_gateways_starting_at_once_all_read_the_configured_pair(database_url: str) -> None:
+    """The first reads of several gateways race to store the configured pair: one inserts, the others read it."""
+    engines = [Database(database_url) for _ in range(4)]
+    engines[0].migrate()
+    stores, initial = [CredentialStore(db) for db in engines], TokenPair("a1", "r1")
+
+    async def first_reads() -> list[TokenPair]:
+        return await asyncio.gather(*(stores[n % 4].current("zalo", initial) for n in range(16)))
+
+    try:
+        assert run(first_reads()) == [initial] * 16
+    finally:
+        for db in engines:
+            db.close()
+
+
 def test_one_gateway_at_a_time_holds_the_refresh_lease_of_the_current_pair(database: Database) -> None:
     store = CredentialStore(database)
     stale, fresh = TokenPair("a1", "r1"), TokenPair("a2", "r2")
