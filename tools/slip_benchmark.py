@@ -8,13 +8,12 @@ seconds the process spent per photo (what the wall clock would be on an idle cor
 2-core machine. The load average is printed first: other work on the machine stretches the wall clock."""
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import time
 
 from dossiers.slips.reader import SlipReader
-from tools.slip_photos import KINDS, SlipPhoto, photograph, random_code, render_slip
+from tools.slip_photos import KINDS, SlipPhoto, photo_arguments, photograph, random_code, render_slip
 from tools.staff_search_benchmark import percentile
 
 
@@ -35,12 +34,7 @@ def line(label: str, seconds: list[float], cpu: list[float], right: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-kind", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--size", default="4000x3000", help="photo size in pixels, WIDTHxHEIGHT")
-    args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
+    args, (width, height) = photo_arguments(__doc__, per_kind=10, seed=7, size="4000x3000")
     photos = phone_photos(args.per_kind, args.seed, (width, height))
     print(f"{len(photos)} photos of {width}×{height} ({width * height / 1e6:.0f} MP), "
           f"{sum(len(p.jpeg) for p in photos) / len(photos) / 1e6:.1f} MB each on average")

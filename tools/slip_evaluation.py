@@ -11,7 +11,6 @@ Prints, per kind: read right, no code (the citizen is asked to photograph again 
 statuses shown for someone else's dossier (must be 0)."""
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import tempfile
@@ -27,7 +26,7 @@ from dossiers.slips.reader import SlipReader
 from dossiers.store import DossierStore
 from storage.database import Database
 from storage.tables import utcnow
-from tools.slip_photos import KINDS, SlipPhoto, slip_photos
+from tools.slip_photos import KINDS, SlipPhoto, photo_arguments, slip_photos
 
 
 OTHERS_SHOWN = "someone else's dossier shown"
@@ -93,12 +92,7 @@ async def evaluate(photos: list[SlipPhoto], folder: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-kind", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=2027)
-    parser.add_argument("--size", default="2400x1800", help="photo size in pixels, WIDTHxHEIGHT")
-    args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
+    args, (width, height) = photo_arguments(__doc__, per_kind=40, seed=2027, size="2400x1800")
     photos = slip_photos(args.per_kind, args.seed, (width, height))
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(evaluate(photos, Path(folder)))

@@ -7,6 +7,7 @@ Code 128 barcode of the code itself, or (kind "print") nothing else. A photo of 
 rotated (up to 15°), in perspective, blurred, unevenly lit and saved as JPEG at quality 60."""
 from __future__ import annotations
 
+import argparse
 import io
 import random
 from dataclasses import dataclass
@@ -148,3 +149,14 @@ def slip_photos(per_kind: int, seed: int, size: tuple[int, int] = (1600, 1200)) 
     """`per_kind` photos of each kind, the same for the same seed."""
     rng = random.Random(seed)
     return [slip_photo(kind, rng, size) for kind in KINDS for _ in range(per_kind)]
+
+
+def photo_arguments(description: str, per_kind: int, seed: int, size: str) -> tuple[argparse.Namespace, tuple[int, int]]:
+    """The options of the slip tools (how many photos of each kind, the seed, the photo size) and the size parsed."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-kind", type=int, default=per_kind)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--size", default=size, help="photo size in pixels, WIDTHxHEIGHT")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    return args, (width, height)

@@ -2,8 +2,11 @@
 switched on against local fake servers (the only parts that live outside this machine)."""
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
+import httpx
 import pytest
 
 from scripts.stack import Stack, StackConfig, free_port
@@ -16,6 +19,22 @@ ZALO_OA_SECRET = "it-oa-secret"
 TELEGRAM_SECRET = "it-telegram-secret"
 ADMIN_TOKEN = "it-admin-token"
 STAFF_ADMIN = ("it.admin", "it-admin-password")
+
+
+def register_dossier(stack: Stack, now: datetime | None = None) -> str:
+    """A dossier registered through the admin API, late at its first stage; its phone ends in 4821."""
+    now = now or datetime.now(timezone.utc)
+    code = f"000.00.12.H45-{now:%y%m%d}-{random.randrange(1000, 9999)}"
+    body = {"procedure_code": "1.001193", "applicant_name": "Phạm Minh Châu", "phone": "0903 114 821",
+            "received_at": (now - timedelta(days=3)).isoformat(), "due_at": (now + timedelta(days=2)).isoformat(),
+            "status": "in_progress", "current_office": "UBND phường Lộc Thọ", "delivery_method": "at_centre",
+            "stages": [{"name": "Thẩm định hồ sơ", "office": "Phòng Tư pháp",
+                        "started_at": (now - timedelta(days=2)).isoformat(),
+                        "due_at": (now - timedelta(days=1)).isoformat()}]}
+    response = httpx.put(f"{stack.config.app_url}/api/admin/dossiers/{code}", json=body,
+                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+    assert response.status_code == 201, response.text
+    return code
 
 
 @pytest.fixture(scope="session")

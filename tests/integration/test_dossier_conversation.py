@@ -13,7 +13,7 @@ import yaml
 
 from scripts.stack import Stack
 from tests.fakes.server import wait_for
-from tests.integration.conftest import ADMIN_TOKEN
+from tests.integration.conftest import ADMIN_TOKEN, register_dossier
 from tests.integration.test_conversation import WebChat
 from tools.slip_photos import slip_photo
 
@@ -24,17 +24,7 @@ NOW = datetime.now(timezone.utc)
 @pytest.fixture
 def dossier(stack: Stack) -> str:
     """A dossier registered through the admin API; its phone ends in 4821."""
-    code = f"000.00.12.H45-{NOW:%y%m%d}-{random.randrange(1000, 9999)}"
-    body = {"procedure_code": "1.001193", "applicant_name": "Phạm Minh Châu", "phone": "0903 114 821",
-            "received_at": (NOW - timedelta(days=3)).isoformat(), "due_at": (NOW + timedelta(days=2)).isoformat(),
-            "status": "in_progress", "current_office": "UBND phường Lộc Thọ", "delivery_method": "at_centre",
-            "stages": [{"name": "Thẩm định hồ sơ", "office": "Phòng Tư pháp",
-                        "started_at": (NOW - timedelta(days=2)).isoformat(),
-                        "due_at": (NOW - timedelta(days=1)).isoformat()}]}
-    response = httpx.put(f"{stack.config.app_url}/api/admin/dossiers/{code}", json=body,
-                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
-    assert response.status_code == 201, response.text
-    return code
+    return register_dossier(stack, NOW)
 
 
 def text_of(messages: list[dict]) -> str:

@@ -4,8 +4,6 @@ Esc, used choices disabled) and the hand-over page (queue, claim, reply, hand ba
 desktop and phone sizes, with a screenshot of each in tests/browser/screenshots (git-ignored)."""
 from __future__ import annotations
 
-import random
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -15,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from handover.desk import CLAIMED_TEXT, OFFICER_PREFIX, RELEASED_TEXT
 from scripts.stack import Stack
-from tests.integration.conftest import ADMIN_TOKEN, STAFF_ADMIN
+from tests.integration.conftest import STAFF_ADMIN, register_dossier
 from tests.integration.test_widget import CHROMIUM, FLAGS
 
 BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
@@ -234,18 +232,7 @@ def axe_violations(page: Page) -> list[str]:
 
 @pytest.fixture(scope="module")
 def dossier(stack: Stack) -> str:
-    now = datetime.now(timezone.utc)
-    code = f"000.00.12.H45-{now:%y%m%d}-{random.randrange(1000, 9999)}"
-    body = {"procedure_code": "1.001193", "applicant_name": "Phạm Minh Châu", "phone": "0903 114 821",
-            "received_at": (now - timedelta(days=3)).isoformat(), "due_at": (now + timedelta(days=2)).isoformat(),
-            "status": "in_progress", "current_office": "UBND phường Lộc Thọ", "delivery_method": "at_centre",
-            "stages": [{"name": "Thẩm định hồ sơ", "office": "Phòng Tư pháp",
-                        "started_at": (now - timedelta(days=2)).isoformat(),
-                        "due_at": (now - timedelta(days=1)).isoformat()}]}
-    response = httpx.put(f"{stack.config.app_url}/api/admin/dossiers/{code}", json=body,
-                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
-    assert response.status_code == 201, response.text
-    return code
+    return register_dossier(stack)
 
 
 def staff_pages(dossier: str) -> dict[str, tuple[str, str]]:
