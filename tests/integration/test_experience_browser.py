@@ -9,7 +9,7 @@ from typing import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from handover.desk import CLAIMED_TEXT, OFFICER_PREFIX, RELEASED_TEXT
 from scripts.stack import Stack
@@ -133,9 +133,23 @@ def test_a_long_answer_opens_at_its_top_and_a_message_sent_meanwhile_waits_its_t
     assert tops["log"] <= tops["answer"] <= tops["log"] + 40                   # its first line is in view
 
     user = page.locator(".tthc-user .tthc-bubble")
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:                                  # the next question waits at the door
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/chat", hold_the_first)
     send(page, "đăng ký kết hôn cần giấy tờ gì")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
     send(page, "mất bao lâu")                                                   # typed while the first is pending
     expect(page.locator(".tthc-queued")).to_have_count(1)
+    held[0].continue_()
     expect(page.get_by_label("Câu hỏi")).to_have_value("")
     expect(user).to_have_count(3)
     rating = page.get_by_role("button", name="👎 Chưa hữu ích")                # the second answer: rating due
